@@ -1,0 +1,40 @@
+//! Request handlers, one module per API tag. Each parses, asks the access rules, makes one call
+//! into the store or the library, and shapes the reply.
+
+pub mod asset;
+pub mod collection;
+pub mod metrics;
+pub mod operation;
+pub mod review;
+pub mod stig;
+pub mod user;
+
+use axum::extract::Multipart;
+
+use crate::error::{ApiError, ApiResult};
+
+/// An uploaded file: the `importFile` field of a multipart form.
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+pub async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
+    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("importFile") {
+            let file_name = field.file_name().unwrap_or("upload").to_string();
+            let bytes = field.bytes().await.map_err(multipart_error)?.to_vec();
+            return Ok(Upload { file_name, bytes });
+        }
+    }
+    Err(ApiError::Validation(
+        "request/body must have required property 'importFile'".into(),
+    ))
+}
+
+fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
+    match err.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(err.body_text()),
+        _ => ApiError::Validation(format!("request/body: {}", err.body_text())),
+    }
+}

@@ -1,0 +1,62 @@
+//! The Operation tag: configuration, the API definition, and loading the CCI list.
+
+use axum::extract::{Multipart, State};
+use axum::Json;
+use serde_json::Value;
+use stigward_wire::op::{Commit, Configuration};
+use stigward_wire::stig::CciImport;
+
+use crate::auth::{scope, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Params;
+use crate::state::AppState;
+
+pub async fn get_configuration(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<Configuration>> {
+    params.finish()?;
+    let na = || "na".to_string();
+    Ok(Json(Configuration {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        commit: Commit {
+            branch: na(),
+            sha: na(),
+            tag: na(),
+            describe: na(),
+        },
+        last_migration: state.store.last_migration(),
+        classification: state.config.classification.clone(),
+    }))
+}
+
+/// Stigward's own OpenAPI document, as JSON.
+pub async fn get_definition(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    // Known shortcoming: the contract's `jsonpath` filter is not supported; it is refused as
+    // an unknown parameter.
+    params.finish()?;
+    Ok(Json(state.definition.as_ref().clone()))
+}
+
+/// Stigward's own operation: replaces the CCI list with an uploaded DISA `U_CCI_List.xml`.
+pub async fn import_ccis(
+    caller: Caller<scope::Op>,
+    State(state): State<AppState>,
+    mut params: Params,
+    form: Multipart,
+) -> ApiResult<Json<CciImport>> {
+    params.flag("elevate")?;
+    params.finish()?;
+    if !caller.elevate {
+        return Err(ApiError::privilege(
+            "Loading the CCI list requires elevate=true.",
+        ));
+    }
+    let upload = super::read_upload(form).await?;
+    Ok(Json(
+        crate::library::import_cci_list(&state.store, &upload.bytes).await?,
+    ))
+}

@@ -1,0 +1,14 @@
+//! Stigward: a STIG Manager compatible API server in one binary, on SQLite or PostgreSQL.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod library;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,538 @@
+//! The STIG library: importing benchmark revisions, and reading benchmarks, revisions and rules.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use stigward_formats::xccdf::{Benchmark, Rule as XccdfRule};
+use stigward_wire::stig::{Check, Fix, Revision, RevisionPost, Rule, RuleCci, RuleDetail, Stig};
+
+use crate::{Result, Store, StoreError};
+
+/// Which revision a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevisionSelector {
+    Latest,
+    Exact { version: String, release: String },
+}
+
+/// Optional parts of a rule in rule listings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleProjection {
+    pub detail: bool,
+    pub ccis: bool,
+    pub check: bool,
+    pub fix: bool,
+}
+
+impl Store {
+    /// Imports one benchmark revision. An existing revision is kept as it is unless `clobber`.
+    pub async fn import_benchmark(
+        &self,
+        benchmark: &Benchmark,
+        marking: Option<&str>,
+        clobber: bool,
+        now: i64,
+    ) -> Result<RevisionPost> {
+        let rev_id = benchmark.rev_id();
+        let mut write = self.begin_write().await?;
+        let exists = sqlx::query("SELECT 1 FROM revision WHERE rev_id = $1")
+            .bind(&rev_id)
+            .fetch_optional(&mut *write.tx)
+            .await?
+            .is_some();
+        let action = match (exists, clobber) {
+            (true, false) => "preserved",
+            (true, true) => "replaced",
+            (false, _) => "inserted",
+        };
+        let reply = RevisionPost {
+            benchmark_id: benchmark.benchmark_id.clone(),
+            revision_str: benchmark.revision_str(),
+            action: action.to_string(),
+            marking: marking.map(str::to_string),
+        };
+        if action == "preserved" {
+            return Ok(reply);
+        }
+        if exists {
+            sqlx::query("DELETE FROM revision WHERE rev_id = $1")
+                .bind(&rev_id)
+                .execute(&mut *write.tx)
+                .await?;
+        }
+        insert_revision(&mut write.tx, benchmark, marking, now).await?;
+        refresh_review_keys(&mut write.tx, &benchmark.benchmark_id).await?;
+        refresh_current_rev(&mut write.tx, &benchmark.benchmark_id).await?;
+        write.commit().await?;
+        Ok(reply)
+    }
+
+    /// Every benchmark, with `collectionIds` limited to `visible` collections (`None`: all).
+    pub async fn stigs(
+        &self,
+        title: Option<&str>,
+        visible: Option<&[i64]>,
+        with_revisions: bool,
+    ) -> Result<Vec<Stig>> {
+        let rows = sqlx::query(
+            "SELECT s.benchmark_id, s.title, r.status, r.marking, r.version, r.release,
+                    r.benchmark_date_sql, r.low_count + r.medium_count + r.high_count AS rule_count
+             FROM stig s
+             JOIN current_rev cr ON cr.benchmark_id = s.benchmark_id
+             JOIN revision r ON r.rev_id = cr.rev_id
+             WHERE $1 IS NULL OR lower(s.title) LIKE '%' || lower($1) || '%'
+             ORDER BY s.benchmark_id",
+        )
+        .bind(title)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut revisions = self.revisions_by_benchmark(None, visible).await?;
+        let mapped = self.mapped_collections(visible).await?;
+        rows.iter()
+            .map(|row| {
+                let benchmark_id: String = row.try_get("benchmark_id")?;
+                let revs = revisions.remove(&benchmark_id).unwrap_or_default();
+                Ok(Stig {
+                    title: row.try_get("title")?,
+                    status: row.try_get("status")?,
+                    marking: row.try_get("marking")?,
+                    last_revision_str: revision_str(row)?,
+                    last_revision_date: row.try_get("benchmark_date_sql")?,
+                    rule_count: row.try_get("rule_count")?,
+                    revision_strs: revs.iter().map(|r| r.revision_str.clone()).collect(),
+                    collection_ids: mapped.get(&benchmark_id).cloned().unwrap_or_default(),
+                    revisions: with_revisions.then_some(revs),
+                    benchmark_id,
+                })
+            })
+            .collect()
+    }
+
+    /// The revisions of one benchmark, newest benchmark date first; `NotFound` if it has none.
+    pub async fn revisions(
+        &self,
+        benchmark_id: &str,
+        visible: Option<&[i64]>,
+    ) -> Result<Vec<Revision>> {
+        let mut all = self
+            .revisions_by_benchmark(Some(benchmark_id), visible)
+            .await?;
+        all.remove(benchmark_id).ok_or(StoreError::NotFound)
+    }
+
+    async fn revisions_by_benchmark(
+        &self,
+        benchmark_id: Option<&str>,
+        visible: Option<&[i64]>,
+    ) -> Result<BTreeMap<String, Vec<Revision>>> {
+        let rows = sqlx::query(
+            "SELECT rev_id, benchmark_id, version, release, benchmark_date_sql, status,
+                    status_date, marking, low_count + medium_count + high_count AS rule_count
+             FROM revision WHERE $1 IS NULL OR benchmark_id = $1
+             ORDER BY benchmark_date_sql DESC, version DESC, release_num DESC",
+        )
+        .bind(benchmark_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let pins = self.pinned_collections(visible).await?;
+        let mut out: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
+        for row in &rows {
+            let rev_id: String = row.try_get("rev_id")?;
+            let version: i64 = row.try_get("version")?;
+            let revision = Revision {
+                benchmark_id: row.try_get("benchmark_id")?,
+                revision_str: revision_str(row)?,
+                version: version.to_string(),
+                release: row.try_get("release")?,
+                benchmark_date: row.try_get("benchmark_date_sql")?,
+                status: row.try_get("status")?,
+                status_date: row.try_get("status_date")?,
+                marking: row.try_get("marking")?,
+                rule_count: row.try_get("rule_count")?,
+                collection_ids: pins.get(&rev_id).cloned().unwrap_or_default(),
+            };
+            out.entry(revision.benchmark_id.clone())
+                .or_default()
+                .push(revision);
+        }
+        Ok(out)
+    }
+
+    /// Collections (as id strings) with an enabled asset mapped to each benchmark.
+    async fn mapped_collections(
+        &self,
+        visible: Option<&[i64]>,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT sa.benchmark_id, a.collection_id
+             FROM stig_asset_map sa
+             JOIN asset a ON a.asset_id = sa.asset_id AND a.state = 'enabled'
+             JOIN collection c ON c.collection_id = a.collection_id AND c.state = 'enabled'
+             ORDER BY a.collection_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        group_visible(&rows, visible)
+    }
+
+    async fn pinned_collections(
+        &self,
+        visible: Option<&[i64]>,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        let rows = sqlx::query(
+            "SELECT p.rev_id, p.collection_id FROM collection_rev_map p
+             JOIN collection c ON c.collection_id = p.collection_id AND c.state = 'enabled'
+             ORDER BY p.collection_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        group_visible(&rows, visible)
+    }
+
+    /// Resolves a revision selector to a `rev_id`; `NotFound` when there is no such revision.
+    pub async fn rev_id(&self, benchmark_id: &str, selector: &RevisionSelector) -> Result<String> {
+        let row = match selector {
+            RevisionSelector::Latest => {
+                sqlx::query("SELECT rev_id FROM current_rev WHERE benchmark_id = $1")
+                    .bind(benchmark_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            RevisionSelector::Exact { version, release } => {
+                sqlx::query(
+                    "SELECT rev_id FROM revision
+                     WHERE benchmark_id = $1 AND CAST(version AS TEXT) = $2 AND release = $3",
+                )
+                .bind(benchmark_id)
+                .bind(version)
+                .bind(release)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        Ok(row.ok_or(StoreError::NotFound)?.try_get("rev_id")?)
+    }
+
+    pub async fn benchmark_exists(&self, benchmark_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM stig WHERE benchmark_id = $1")
+            .bind(benchmark_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Every rule id in any revision of a benchmark.
+    pub async fn benchmark_rule_ids(&self, benchmark_id: &str) -> Result<HashSet<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT rgr.rule_id FROM rev_group_rule_map rgr
+             JOIN revision r ON r.rev_id = rgr.rev_id WHERE r.benchmark_id = $1",
+        )
+        .bind(benchmark_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The rules of one revision in DISA's order.
+    pub async fn rules(&self, rev_id: &str, projection: RuleProjection) -> Result<Vec<Rule>> {
+        let rows = sqlx::query(
+            "SELECT rgr.rgr_id, rgr.rule_id, rgr.version, rgr.title, rgr.severity, rgr.group_id,
+                    rgr.group_title, rgr.weight, rgr.vuln_discussion, rgr.false_positives,
+                    rgr.false_negatives, rgr.documentable, rgr.mitigations,
+                    rgr.severity_override_guidance, rgr.potential_impacts, rgr.third_party_tools,
+                    rgr.mitigation_control, rgr.responsibility, rgr.check_system,
+                    cc.content AS check_content, rgr.fixref, ft.text AS fix_text
+             FROM rev_group_rule_map rgr
+             JOIN check_content cc ON cc.digest = rgr.check_digest
+             JOIN fix_text ft ON ft.digest = rgr.fix_digest
+             WHERE rgr.rev_id = $1 ORDER BY rgr.rule_num, rgr.rule_id",
+        )
+        .bind(rev_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ccis = match projection.ccis {
+            true => self.rule_ccis(rev_id).await?,
+            false => BTreeMap::new(),
+        };
+        rows.iter()
+            .map(|row| {
+                let rgr_id: i64 = row.try_get("rgr_id")?;
+                let mut rule = rule_from_row(row, projection)?;
+                if projection.ccis {
+                    rule.ccis = Some(ccis.remove(&rgr_id).unwrap_or_default());
+                }
+                Ok(rule)
+            })
+            .collect()
+    }
+
+    async fn rule_ccis(&self, rev_id: &str) -> Result<BTreeMap<i64, Vec<RuleCci>>> {
+        let rows = sqlx::query(
+            "SELECT m.rgr_id, m.cci, c.ap_acronym, c.definition, c.control
+             FROM rev_group_rule_cci_map m
+             JOIN rev_group_rule_map rgr ON rgr.rgr_id = m.rgr_id
+             LEFT JOIN cci c ON c.cci = m.cci
+             WHERE rgr.rev_id = $1 ORDER BY m.cci",
+        )
+        .bind(rev_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: BTreeMap<i64, Vec<RuleCci>> = BTreeMap::new();
+        for row in &rows {
+            out.entry(row.try_get("rgr_id")?)
+                .or_default()
+                .push(RuleCci {
+                    cci: row.try_get("cci")?,
+                    ap_acronym: row.try_get("ap_acronym")?,
+                    definition: row.try_get("definition")?,
+                    control: row.try_get("control")?,
+                });
+        }
+        Ok(out)
+    }
+}
+
+fn rule_from_row(row: &AnyRow, projection: RuleProjection) -> Result<Rule> {
+    let detail = projection.detail.then(|| rule_detail(row)).transpose()?;
+    let check = projection
+        .check
+        .then(|| -> Result<Check> {
+            Ok(Check {
+                system: row.try_get("check_system")?,
+                content: row.try_get("check_content")?,
+            })
+        })
+        .transpose()?;
+    let fix = projection
+        .fix
+        .then(|| -> Result<Fix> {
+            Ok(Fix {
+                fixref: row.try_get("fixref")?,
+                text: row.try_get("fix_text")?,
+            })
+        })
+        .transpose()?;
+    Ok(Rule {
+        rule_id: row.try_get("rule_id")?,
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        severity: row.try_get("severity")?,
+        group_id: row.try_get("group_id")?,
+        group_title: row.try_get("group_title")?,
+        detail,
+        ccis: None,
+        check,
+        fix,
+    })
+}
+
+fn rule_detail(row: &AnyRow) -> Result<RuleDetail> {
+    Ok(RuleDetail {
+        weight: row.try_get("weight")?,
+        vuln_discussion: row.try_get("vuln_discussion")?,
+        false_positives: row.try_get("false_positives")?,
+        false_negatives: row.try_get("false_negatives")?,
+        documentable: row.try_get("documentable")?,
+        mitigations: row.try_get("mitigations")?,
+        severity_override_guidance: row.try_get("severity_override_guidance")?,
+        potential_impacts: row.try_get("potential_impacts")?,
+        third_party_tools: row.try_get("third_party_tools")?,
+        mitigation_control: row.try_get("mitigation_control")?,
+        responsibility: row.try_get("responsibility")?,
+    })
+}
+
+fn revision_str(row: &AnyRow) -> Result<String> {
+    let version: i64 = row.try_get("version")?;
+    let release: String = row.try_get("release")?;
+    Ok(format!("V{version}R{release}"))
+}
+
+/// Groups (key, collection id) rows by key, keeping only visible collections.
+fn group_visible(
+    rows: &[AnyRow],
+    visible: Option<&[i64]>,
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows {
+        let key: String = row.try_get(0)?;
+        let collection_id: i64 = row.try_get(1)?;
+        if visible.is_none_or(|v| v.contains(&collection_id)) {
+            out.entry(key).or_default().push(collection_id.to_string());
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_revision(
+    tx: &mut Transaction<'static, Any>,
+    b: &Benchmark,
+    marking: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stig (benchmark_id, title) VALUES ($1, $2)
+         ON CONFLICT (benchmark_id) DO UPDATE SET title = excluded.title",
+    )
+    .bind(&b.benchmark_id)
+    .bind(&b.title)
+    .execute(&mut **tx)
+    .await?;
+    let version: i64 = b.version.trim().parse().map_err(|_| {
+        StoreError::Conflict(format!("benchmark version '{}' is not a number", b.version))
+    })?;
+    let counts = b.counts();
+    sqlx::query(
+        "INSERT INTO revision (rev_id, benchmark_id, version, release, release_num,
+             benchmark_date, benchmark_date_sql, status, status_date, marking, description,
+             group_count, check_count, fix_count, low_count, medium_count, high_count, imported)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(b.rev_id())
+    .bind(&b.benchmark_id)
+    .bind(version)
+    .bind(&b.release)
+    .bind(b.release.parse::<f64>().unwrap_or(0.0))
+    .bind(&b.benchmark_date)
+    .bind(&b.benchmark_date_sql)
+    .bind(&b.status)
+    .bind(&b.status_date)
+    .bind(marking)
+    .bind(&b.description)
+    .bind(counts.groups as i64)
+    .bind(counts.checks as i64)
+    .bind(counts.fixes as i64)
+    .bind(counts.low as i64)
+    .bind(counts.medium as i64)
+    .bind(counts.high as i64)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for group in &b.groups {
+        for rule in &group.rules {
+            insert_rule(tx, &b.rev_id(), &group.group_id, &group.title, rule).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_rule(
+    tx: &mut Transaction<'static, Any>,
+    rev_id: &str,
+    group_id: &str,
+    group_title: &str,
+    rule: &XccdfRule,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO check_content (digest, content) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(rule.check_digest.to_vec())
+    .bind(&rule.check_content)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO fix_text (digest, text) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(rule.fix_digest.to_vec())
+        .bind(&rule.fix_text)
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query(
+        "INSERT INTO rev_group_rule_map (rev_id, group_id, group_title, group_severity, group_num,
+             rule_num, rule_id, version, title, severity, weight, vuln_discussion, false_positives,
+             false_negatives, documentable, mitigations, severity_override_guidance,
+             potential_impacts, third_party_tools, mitigation_control, responsibility,
+             ia_controls, check_system, check_digest, fixref, fix_digest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20, $21, NULL, $22, $23, $24, $25)
+         ON CONFLICT (rev_id, group_id, rule_id) DO NOTHING
+         RETURNING rgr_id",
+    )
+    .bind(rev_id)
+    .bind(group_id)
+    .bind(group_title)
+    .bind(&rule.severity)
+    .bind(number_after(group_id, 2))
+    .bind(number_after(&rule.rule_id, 3))
+    .bind(&rule.rule_id)
+    .bind(&rule.version)
+    .bind(&rule.title)
+    .bind(&rule.severity)
+    .bind(&rule.weight)
+    .bind(&rule.vuln_discussion)
+    .bind(&rule.false_positives)
+    .bind(&rule.false_negatives)
+    .bind(&rule.documentable)
+    .bind(&rule.mitigations)
+    .bind(&rule.severity_override_guidance)
+    .bind(&rule.potential_impacts)
+    .bind(&rule.third_party_tools)
+    .bind(&rule.mitigation_control)
+    .bind(&rule.responsibility)
+    .bind(&rule.check_system)
+    .bind(rule.check_digest.to_vec())
+    .bind(&rule.fixref)
+    .bind(rule.fix_digest.to_vec())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(()) };
+    let rgr_id: i64 = row.try_get("rgr_id")?;
+    for cci in &rule.ccis {
+        sqlx::query("INSERT INTO rev_group_rule_cci_map (rgr_id, cci) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(rgr_id)
+            .bind(cci)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The number in an id after a fixed prefix (`V-1234` → 1234, `SV-106179r1_rule` → 106179).
+fn number_after(id: &str, skip: usize) -> i64 {
+    let digits: String = id
+        .chars()
+        .skip(skip)
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Points every rule id of the benchmark at its (version, check digest) in the newest-dated
+/// revision that holds it: that pair is the key reviews are stored under.
+async fn refresh_review_keys(tx: &mut Transaction<'static, Any>, benchmark_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO rule_version_check_digest (rule_id, version, check_digest)
+         SELECT rule_id, version, check_digest FROM (
+             SELECT rgr.rule_id, rgr.version, rgr.check_digest,
+                    ROW_NUMBER() OVER (PARTITION BY rgr.rule_id
+                        ORDER BY r.benchmark_date_sql DESC, r.imported DESC) AS rn
+             FROM rev_group_rule_map rgr JOIN revision r ON r.rev_id = rgr.rev_id
+             WHERE r.benchmark_id = $1) ranked
+         WHERE rn = 1
+         ON CONFLICT (rule_id) DO UPDATE
+             SET version = excluded.version, check_digest = excluded.check_digest",
+    )
+    .bind(benchmark_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes the benchmark's "latest" revision: drafts last, then version and release.
+async fn refresh_current_rev(tx: &mut Transaction<'static, Any>, benchmark_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM current_rev WHERE benchmark_id = $1")
+        .bind(benchmark_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO current_rev (benchmark_id, rev_id)
+         SELECT benchmark_id, rev_id FROM revision WHERE benchmark_id = $1
+         ORDER BY CASE WHEN status = 'draft' THEN 1 ELSE 0 END, version DESC, release_num DESC
+         LIMIT 1",
+    )
+    .bind(benchmark_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
