@@ -111,6 +111,7 @@ fn meets(required: Required, result: ReviewResult, text: Option<&str>) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::settings::default_settings;

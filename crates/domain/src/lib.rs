@@ -65,6 +65,7 @@ pub fn iso_millis(epoch: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -65,6 +65,7 @@ pub fn latest_first(a: &RevisionRank, b: &RevisionRank) -> Ordering {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

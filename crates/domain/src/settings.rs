@@ -116,6 +116,7 @@ impl Default for CollectionSettings {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

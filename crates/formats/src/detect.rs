@@ -55,6 +55,7 @@ fn xml_kind(bytes: &[u8]) -> Kind {
     };
     match root.name.as_str() {
         // Tools that score a benchmark write it back with a TestResult inside.
+        "Benchmark" if !contains(bytes, b"TestResult") => Kind::Benchmark,
         "Benchmark" => match cur.find("TestResult") {
             Ok(Some(_)) => Kind::XccdfResults,
             _ => Kind::Benchmark,
@@ -67,7 +68,15 @@ fn xml_kind(bytes: &[u8]) -> Kind {
     }
 }
 
+/// A cheap pre-check before walking the whole document.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

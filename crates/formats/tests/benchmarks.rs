@@ -1,4 +1,5 @@
 //! Real DISA benchmarks from `shared/data/stigs`: identity, counts, CCIs and digests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

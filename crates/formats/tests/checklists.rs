@@ -1,4 +1,5 @@
 //! Real CKL and CKLB files from `shared/data/checklists`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

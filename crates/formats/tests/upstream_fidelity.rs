@@ -1,5 +1,6 @@
 //! Compares parsed benchmarks with what upstream STIG Manager stored for the same files, as
 //! carried by the application-data fixture (`shared/data/appdata/appdata.jsonl`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -243,6 +243,7 @@ impl Authenticated {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -141,7 +141,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         bar.set_message(path.display().to_string());
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let line = import_local(&store, &args, path, &bytes).await?;
-        bar.println(line);
+        bar.suspend(|| println!("{line}"));
         bar.inc(1);
     }
     bar.finish_and_clear();

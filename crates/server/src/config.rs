@@ -210,6 +210,7 @@ impl fmt::Debug for ServeConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

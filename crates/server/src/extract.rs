@@ -142,6 +142,7 @@ pub fn parse_id(text: &str, place: &str) -> ApiResult<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

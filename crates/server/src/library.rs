@@ -104,6 +104,7 @@ pub async fn import_cci_list(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

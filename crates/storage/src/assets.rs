@@ -5,7 +5,7 @@ use sqlx::Row;
 use stigward_wire::asset::{Asset, AssetCreate, AssetStig, LabelRef};
 use stigward_wire::collection::CollectionRef;
 
-use crate::{conflict_on_unique, json_column, Result, Store, StoreError};
+use crate::{conflict_on_unique, flag, json_column, Result, Store, StoreError};
 
 impl Store {
     /// Creates an asset with its STIG assignments and labels. Unknown benchmark ids and label
@@ -33,7 +33,7 @@ impl Store {
         .bind(&body.ip)
         .bind(&body.mac)
         .bind(&body.description)
-        .bind(body.noncomputing)
+        .bind(i64::from(body.noncomputing))
         .bind(Value::Object(body.metadata.clone()).to_string())
         .fetch_one(&mut *write.tx)
         .await
@@ -116,7 +116,7 @@ impl Store {
             description: row.try_get("description")?,
             ip: row.try_get("ip")?,
             mac: row.try_get("mac")?,
-            noncomputing: row.try_get("noncomputing")?,
+            noncomputing: flag(&row, "noncomputing")?,
             collection: CollectionRef {
                 collection_id: row.try_get("collection_id")?,
                 name: row.try_get("collection_name")?,

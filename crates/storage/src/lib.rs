@@ -165,3 +165,9 @@ pub(crate) fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError 
 pub(crate) fn json_column(text: &str, column: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
+
+/// Reads a 0/1 flag column as a bool.
+pub(crate) fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}

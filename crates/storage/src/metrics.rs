@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use stigward_wire::metrics::{AssetSummary, BySeverity, SummaryMetrics, SummaryResults};
 
-use crate::{Result, Store};
+use crate::{flag, Result, Store};
 
 /// Filters shared by the collection metrics operations. Label filters are OR-ed.
 #[derive(Debug, Clone, Default)]
@@ -204,7 +204,7 @@ impl Store {
                 ip: asset.try_get("ip")?,
                 fqdn: asset.try_get("fqdn")?,
                 mac: asset.try_get("mac")?,
-                noncomputing: asset.try_get("noncomputing")?,
+                noncomputing: flag(asset, "noncomputing")?,
                 benchmark_ids,
                 metrics: counts.finish(),
             });

@@ -11,7 +11,7 @@ use stigward_domain::review::{build_candidate, Candidate, Incoming, Rejection, S
 use stigward_domain::{CollectionSettings, ReviewResult, ReviewStatus};
 use stigward_wire::review::{RejectedReview, Review, ReviewPostResponse, StatusRead, UserRef};
 
-use crate::{json_column, Result, Store, StoreError};
+use crate::{flag, json_column, Result, Store, StoreError};
 
 /// At most this many rejections are listed in a write response.
 const MAX_REJECTIONS_LISTED: usize = 50;
@@ -332,7 +332,7 @@ fn review_from_row(
             .transpose()?,
         detail: row.try_get("detail")?,
         comment: row.try_get("comment")?,
-        auto_result: row.try_get("auto_result")?,
+        auto_result: flag(row, "auto_result")?,
         status: StatusRead {
             label: status.api().to_string(),
             text: row.try_get("status_text")?,

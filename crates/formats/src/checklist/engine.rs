@@ -57,6 +57,8 @@ impl Record {
     }
 }
 
+/// Leaves of the record, descending only into the top-level `module` and `global` groups
+/// (so a hostile comment cannot drive the recursion deep).
 fn flatten(
     cur: &mut Cursor,
     prefix: &str,
@@ -64,7 +66,7 @@ fn flatten(
 ) -> Result<(), crate::FormatError> {
     while let Some(el) = cur.child()? {
         let path = format!("{prefix}{}", el.name);
-        if matches!(el.name.as_str(), "module" | "global") {
+        if prefix.is_empty() && matches!(el.name.as_str(), "module" | "global") {
             flatten(cur, &format!("{path}/"), leaves)?;
         } else {
             leaves.insert(path, cur.text()?);
@@ -192,6 +194,7 @@ fn api_result(status: Option<&str>) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -216,6 +219,14 @@ mod tests {
                            "remark": "Evaluate-STIG Answer File"}]
         });
         assert_eq!(engine, want);
+    }
+
+    #[test]
+    fn deeply_nested_comments_do_not_recurse() {
+        let deep = format!("<Evaluate-STIG>{}", "<module>".repeat(100_000));
+        assert!(Record::from_comment(&deep).is_none());
+        let closed = format!("{deep}{}</Evaluate-STIG>", "</module>".repeat(100_000));
+        assert!(Record::from_comment(&closed).is_some());
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct Checklist {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChecklistFormat {
     Ckl,
     Cklb,
@@ -72,7 +73,9 @@ pub struct ChecklistReview {
     pub result_engine: Option<serde_json::Value>,
 }
 
+/// A review result a checklist can express; serialised as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChecklistResult {
     Pass,
     Fail,
@@ -238,6 +241,7 @@ fn review(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -276,6 +280,19 @@ mod tests {
                 "cklWebOrDatabase"
             ]
         );
+    }
+
+    #[test]
+    fn results_serialise_as_api_names() {
+        let all = [
+            ChecklistResult::Pass,
+            ChecklistResult::Fail,
+            ChecklistResult::NotApplicable,
+            ChecklistResult::NotChecked,
+        ];
+        for result in all {
+            assert_eq!(serde_json::to_value(result).unwrap(), result.api_str());
+        }
     }
 
     #[test]

@@ -146,13 +146,15 @@ fn month_number(name: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn sub_fields_use_greedy_matches() {
-        let text = "<VulnDiscussion>a <Subject> b</VulnDiscussion><Documentable>false</Documentable>\
-                    <Mitigations></Mitigations><Responsibility>System Administrator</Responsibility>\
+        let text = "<VulnDiscussion>a <Subject> b</VulnDiscussion>\
+                    <Documentable>false</Documentable><Mitigations></Mitigations>\
+                    <Responsibility>System Administrator</Responsibility>\
                     <Responsibility>Information Assurance Officer</Responsibility>";
         let parsed = RuleDescription::parse(text);
         assert_eq!(parsed.vuln_discussion.as_deref(), Some("a <Subject> b"));

@@ -235,6 +235,7 @@ fn sha256(text: &str) -> [u8; 32] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -244,7 +245,7 @@ mod tests {
         <version>3</version>
         <Group id="V-1"><title>G</title><Rule id="SV-1r1_rule" severity="high" weight="10.0">
           <version>X-1</version><title>R</title>
-          <description>&lt;VulnDiscussion&gt;Use &amp;amp; &lt;b&gt;&lt;/VulnDiscussion&gt;</description>
+     <description>&lt;VulnDiscussion&gt;Use &amp;amp; &lt;b&gt;&lt;/VulnDiscussion&gt;</description>
           <ident system="http://cyber.mil/legacy">V-9</ident>
           <ident system="http://cyber.mil/cci">CCI-000366</ident>
           <ident system="http://iase.disa.mil/cci">CCI-000366</ident>

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: paths into `shared/data` and file loading.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
@@ -38,4 +38,44 @@ pub fn files_in(dir: &str) -> Vec<(String, Vec<u8>)> {
 /// Occurrences of `needle` in `haystack`, counted without regexes.
 pub fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
+}
+
+/// Rows of a CSV file (RFC 4180 quoting), header included.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+/// CSV rows as maps from header name to value.
+pub fn csv_records(relative: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut rows = csv_rows(&read_string(relative)).into_iter();
+    let header = rows.next().expect("header row");
+    rows.map(|row| header.iter().cloned().zip(row).collect())
+        .collect()
 }

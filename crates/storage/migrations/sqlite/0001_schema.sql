@@ -1,6 +1,7 @@
 -- Stigward schema, SQLite dialect. Keep in step with ../postgres/0001_schema.sql:
 -- same tables, columns and meaning; only types and identity columns differ.
 -- Times are epoch seconds (UTC); JSON documents are TEXT; digests are 32-byte SHA-256 BLOBs.
+-- Flags are integers 0/1: the Any driver that serves both backends has no SQLite boolean.
 
 CREATE TABLE user_data (
     user_id         INTEGER PRIMARY KEY,
@@ -85,7 +86,7 @@ CREATE TABLE asset (
     ip            TEXT,
     mac           TEXT,
     description   TEXT,
-    noncomputing  BOOLEAN NOT NULL DEFAULT FALSE,
+    noncomputing  INTEGER NOT NULL DEFAULT 0,
     metadata      TEXT NOT NULL DEFAULT '{}',
     state         TEXT NOT NULL DEFAULT 'enabled' CHECK (state IN ('enabled', 'disabled')),
     state_date    INTEGER,
@@ -265,7 +266,7 @@ CREATE TABLE review (
     result_id      INTEGER NOT NULL CHECK (result_id BETWEEN 1 AND 9),
     detail         TEXT NOT NULL DEFAULT '',
     comment        TEXT NOT NULL DEFAULT '',
-    auto_result    BOOLEAN NOT NULL DEFAULT FALSE,
+    auto_result    INTEGER NOT NULL DEFAULT 0,
     result_engine  TEXT,
     metadata       TEXT NOT NULL DEFAULT '{}',
     user_id        INTEGER REFERENCES user_data (user_id) ON DELETE SET NULL,
@@ -287,7 +288,7 @@ CREATE TABLE review_history (
     result_id      INTEGER NOT NULL,
     detail         TEXT,
     comment        TEXT,
-    auto_result    BOOLEAN NOT NULL DEFAULT FALSE,
+    auto_result    INTEGER NOT NULL DEFAULT 0,
     result_engine  TEXT,
     user_id        INTEGER,
     ts             INTEGER NOT NULL,
@@ -305,7 +306,7 @@ CREATE TABLE review_aging_rule (
     collection_id    INTEGER NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE,
     ordinal          INTEGER NOT NULL,
     title            TEXT,
-    enabled          BOOLEAN NOT NULL,
+    enabled          INTEGER NOT NULL,
     trigger_field    TEXT NOT NULL CHECK (trigger_field IN ('ts', 'statusTs', 'touchTs')),
     trigger_interval INTEGER NOT NULL,
     trigger_action   TEXT NOT NULL CHECK (trigger_action IN ('delete', 'update')),
@@ -349,7 +350,7 @@ CREATE TABLE job_event (
     ends           INTEGER,
     interval_value INTEGER,
     interval_field TEXT,
-    enabled        BOOLEAN NOT NULL DEFAULT TRUE
+    enabled        INTEGER NOT NULL DEFAULT 1
 );
 
 CREATE TABLE job_run (
