@@ -60,11 +60,9 @@ pub fn username(claims: &Map<String, Value>, paths: &ClaimPaths) -> Option<Strin
 pub fn scopes(claims: &Map<String, Value>, paths: &ClaimPaths) -> Vec<String> {
     match claims.get(&paths.scope) {
         Some(Value::String(text)) => text.split_whitespace().map(str::to_owned).collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -78,10 +76,7 @@ pub fn privileges(claims: &Map<String, Value>, paths: &ClaimPaths) -> Privileges
         Some(Value::String(text)) => text.contains(role),
         _ => false,
     };
-    Privileges {
-        admin: holds("admin"),
-        create_collection: holds("create_collection"),
-    }
+    Privileges { admin: holds("admin"), create_collection: holds("create_collection") }
 }
 
 fn lookup_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
@@ -95,16 +90,12 @@ fn lookup_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Val
 /// reverse and sibling branches do not.
 pub fn scope_satisfies(granted: &str, required: &str) -> bool {
     let mut required_segments = required.split(':');
-    granted
-        .split(':')
-        .all(|segment| required_segments.next() == Some(segment))
+    granted.split(':').all(|segment| required_segments.next() == Some(segment))
 }
 
 /// Whether any required scope is covered by any granted one. The required list holds
 /// alternatives; an empty list asks for no scope and is always satisfied.
 pub fn has_scope(granted: &[String], required: &[&str]) -> bool {
     required.is_empty()
-        || required
-            .iter()
-            .any(|rs| granted.iter().any(|gs| scope_satisfies(gs, rs)))
+        || required.iter().any(|rs| granted.iter().any(|gs| scope_satisfies(gs, rs)))
 }

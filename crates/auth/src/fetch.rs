@@ -57,29 +57,19 @@ pub(crate) fn client(ca_certs: Option<&Path>) -> Result<Client, ClientError> {
 
 fn read_certificates(path: &Path) -> Result<Vec<Certificate>, ClientError> {
     let shown = path.display().to_string();
-    let pem = std::fs::read(path).map_err(|source| ClientError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    Certificate::from_pem_bundle(&pem).map_err(|source| ClientError::Certificates {
-        path: shown,
-        source,
-    })
+    let pem =
+        std::fs::read(path).map_err(|source| ClientError::Read { path: shown.clone(), source })?;
+    Certificate::from_pem_bundle(&pem)
+        .map_err(|source| ClientError::Certificates { path: shown, source })
 }
 
 /// GETs `url` and parses the body as JSON.
 pub(crate) async fn get_json(client: &Client, url: &str) -> Result<Value, FetchError> {
-    let failed = |source| FetchError::Request {
-        url: url.to_owned(),
-        source,
-    };
+    let failed = |source| FetchError::Request { url: url.to_owned(), source };
     let response = client.get(url).send().await.map_err(failed)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: status.as_u16(),
-        });
+        return Err(FetchError::Status { url: url.to_owned(), status: status.as_u16() });
     }
     response.json().await.map_err(failed)
 }
@@ -90,7 +80,5 @@ pub(crate) async fn fetch_keys(
     jwks_uri: &str,
 ) -> Result<Vec<(String, PublicKey)>, FetchError> {
     let document = get_json(client, jwks_uri).await?;
-    parse_jwks(&document).ok_or_else(|| FetchError::NotKeySet {
-        url: jwks_uri.to_owned(),
-    })
+    parse_jwks(&document).ok_or_else(|| FetchError::NotKeySet { url: jwks_uri.to_owned() })
 }

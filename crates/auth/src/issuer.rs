@@ -48,19 +48,14 @@ impl Issuer {
     /// Loads the PKCS#8 PEM key at `path`, or creates one there (owner-only permissions,
     /// parent directories included) if the file does not exist.
     pub fn load_or_create(path: &Path, issuer_url: String) -> Result<Issuer, IssuerError> {
-        let io_error = |source| IssuerError::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io_error = |source| IssuerError::Io { path: path.to_owned(), source };
         let pem = if path.exists() {
             std::fs::read_to_string(path).map_err(io_error)?
         } else {
             create_key_file(path).map_err(io_error)?
         };
 
-        let bad_key = || IssuerError::BadKey {
-            path: path.to_owned(),
-        };
+        let bad_key = || IssuerError::BadKey { path: path.to_owned() };
         let secret = SecretKey::from_pkcs8_pem(&pem).map_err(|_| bad_key())?;
         Issuer::from_secret(&secret, issuer_url).ok_or_else(bad_key)
     }
@@ -117,16 +112,10 @@ impl Issuer {
         mut claims: Map<String, Value>,
         lifetime: Duration,
     ) -> Result<String, IssuerError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         claims.insert("iss".to_owned(), json!(self.issuer_url));
         claims.insert("iat".to_owned(), json!(now));
-        claims.insert(
-            "exp".to_owned(),
-            json!(now.saturating_add(lifetime.as_secs())),
-        );
+        claims.insert("exp".to_owned(), json!(now.saturating_add(lifetime.as_secs())));
         claims.insert("jti".to_owned(), json!(random_id()));
 
         let mut header = Header::new(Algorithm::ES256);
@@ -143,10 +132,7 @@ impl Issuer {
 
 /// Writes a new key readable by the owner alone, and returns its PEM.
 fn create_key_file(path: &Path) -> std::io::Result<String> {
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
     let secret = SecretKey::random(&mut OsRng);

@@ -28,10 +28,7 @@ pub(crate) struct PublicKey {
 impl PublicKey {
     /// A P-256 or P-384 key Stigward already holds in decoded form.
     pub(crate) fn ec(key: DecodingKey) -> PublicKey {
-        PublicKey {
-            key,
-            algorithms: EC_ALGORITHMS,
-        }
+        PublicKey { key, algorithms: EC_ALGORITHMS }
     }
 
     pub(crate) fn allows(&self, algorithm: Algorithm) -> bool {
@@ -73,10 +70,7 @@ fn rsa_key(jwk: &Value) -> Option<PublicKey> {
         return None;
     }
     let key = DecodingKey::from_rsa_raw_components(&n, &e);
-    Some(PublicKey {
-        key,
-        algorithms: RSA_ALGORITHMS,
-    })
+    Some(PublicKey { key, algorithms: RSA_ALGORITHMS })
 }
 
 fn ec_key(jwk: &Value) -> Option<PublicKey> {
@@ -101,10 +95,7 @@ fn okp_key(jwk: &Value) -> Option<PublicKey> {
         return None;
     }
     let key = DecodingKey::from_ed_der(&x);
-    Some(PublicKey {
-        key,
-        algorithms: OKP_ALGORITHMS,
-    })
+    Some(PublicKey { key, algorithms: OKP_ALGORITHMS })
 }
 
 fn decoded_member(jwk: &Value, name: &str) -> Option<Vec<u8>> {
@@ -127,11 +118,8 @@ mod tests {
             {"kid": "bad", "kty": "EC", "x": "!!", "y": "AQAB"},
             {"kid": "e", "kty": "EC", "use": "sig", "x": "AQAB", "y": "AQAB"},
         ]});
-        let kids: Vec<String> = parse_jwks(&document)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(kid, _)| kid)
-            .collect();
+        let kids: Vec<String> =
+            parse_jwks(&document).unwrap_or_default().into_iter().map(|(kid, _)| kid).collect();
         assert_eq!(kids, ["r", "e"]);
     }
 

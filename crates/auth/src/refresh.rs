@@ -24,10 +24,7 @@ impl RefreshTiming {
 
     /// The schedule for a cache with this max age.
     pub fn for_max_age(max_age: Duration) -> RefreshTiming {
-        RefreshTiming {
-            max_age,
-            retry_interval: RefreshTiming::FAILED_REFRESH_RETRY,
-        }
+        RefreshTiming { max_age, retry_interval: RefreshTiming::FAILED_REFRESH_RETRY }
     }
 }
 
@@ -37,11 +34,7 @@ impl Verifier {
     /// that reads `true` while the OIDC provider is healthy. Only the first call starts a
     /// task; a verifier over a fixed key set starts none and always reads `true`.
     pub fn spawn_refresh(&self) -> watch::Receiver<bool> {
-        let max_age = self
-            .inner
-            .provider
-            .as_ref()
-            .map(|provider| provider.cache_max_age);
+        let max_age = self.inner.provider.as_ref().map(|provider| provider.cache_max_age);
         self.spawn_refresh_with(RefreshTiming::for_max_age(max_age.unwrap_or_default()))
     }
 
@@ -57,9 +50,7 @@ impl Verifier {
 
 /// Runs until every clone of the verifier is gone.
 async fn run(inner: Weak<Inner>, timing: RefreshTiming) {
-    let Some(mut next_attempt) = inner
-        .upgrade()
-        .map(|i| i.last_success() + timing.max_age / 2)
+    let Some(mut next_attempt) = inner.upgrade().map(|i| i.last_success() + timing.max_age / 2)
     else {
         return;
     };

@@ -116,25 +116,21 @@ pub(crate) fn check_claims(
 ) -> Result<(), TokenError> {
     let now = now as f64;
     if let Some(nbf) = payload.get("nbf") {
-        let nbf = nbf
-            .as_f64()
-            .ok_or_else(|| TokenError::invalid("invalid nbf value"))?;
+        let nbf = nbf.as_f64().ok_or_else(|| TokenError::invalid("invalid nbf value"))?;
         if nbf > now {
             return Err(TokenError::invalid("jwt not active"));
         }
     }
     if let Some(exp) = payload.get("exp") {
-        let exp = exp
-            .as_f64()
-            .ok_or_else(|| TokenError::invalid("invalid exp value"))?;
+        let exp = exp.as_f64().ok_or_else(|| TokenError::invalid("invalid exp value"))?;
         if now >= exp {
             return Err(TokenError::invalid("jwt expired"));
         }
     }
     match audience {
-        Some(expected) if !audience_matches(payload.get("aud"), expected) => Err(
-            TokenError::Invalid(format!("jwt audience invalid. expected: {expected}")),
-        ),
+        Some(expected) if !audience_matches(payload.get("aud"), expected) => {
+            Err(TokenError::Invalid(format!("jwt audience invalid. expected: {expected}")))
+        }
         _ => Ok(()),
     }
 }
@@ -159,9 +155,7 @@ fn decode_object(segment: &str) -> Option<Map<String, Value>> {
 }
 
 fn is_base64url(segment: &str) -> bool {
-    segment
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -185,10 +179,7 @@ mod tests {
         let header = segment(&json!({"alg": "RS256", "kid": "k"}));
         let payload = segment(&json!({"sub": "a"}));
         let good = format!("{header}.{payload}.c2ln");
-        assert_eq!(
-            RawToken::decode(&good).map(|t| t.kid()),
-            Some("k".to_owned())
-        );
+        assert_eq!(RawToken::decode(&good).map(|t| t.kid()), Some("k".to_owned()));
 
         let unsigned = format!("{header}.{payload}.");
         assert!(RawToken::decode(&unsigned).is_some());
@@ -206,56 +197,35 @@ mod tests {
 
     #[test]
     fn missing_kid_reads_undefined() {
-        let token = format!(
-            "{}.{}.",
-            segment(&json!({"alg": "none"})),
-            segment(&json!({}))
-        );
-        assert_eq!(
-            RawToken::decode(&token).map(|t| t.kid()),
-            Some("undefined".to_owned())
-        );
+        let token = format!("{}.{}.", segment(&json!({"alg": "none"})), segment(&json!({})));
+        assert_eq!(RawToken::decode(&token).map(|t| t.kid()), Some("undefined".to_owned()));
     }
 
     #[test]
     fn expiry_has_no_tolerance() {
         let payload = claims(json!({"exp": 100}));
         assert_eq!(check_claims(&payload, 99, None), Ok(()));
-        assert_eq!(
-            check_claims(&payload, 100, None),
-            Err(TokenError::invalid("jwt expired"))
-        );
+        assert_eq!(check_claims(&payload, 100, None), Err(TokenError::invalid("jwt expired")));
     }
 
     #[test]
     fn not_before_has_no_tolerance() {
         let payload = claims(json!({"nbf": 100}));
         assert_eq!(check_claims(&payload, 100, None), Ok(()));
-        assert_eq!(
-            check_claims(&payload, 99, None),
-            Err(TokenError::invalid("jwt not active"))
-        );
+        assert_eq!(check_claims(&payload, 99, None), Err(TokenError::invalid("jwt not active")));
     }
 
     #[test]
     fn time_claims_must_be_numbers() {
         let exp = claims(json!({"exp": "soon"}));
-        assert_eq!(
-            check_claims(&exp, 1, None),
-            Err(TokenError::invalid("invalid exp value"))
-        );
+        assert_eq!(check_claims(&exp, 1, None), Err(TokenError::invalid("invalid exp value")));
         let nbf = claims(json!({"nbf": null}));
-        assert_eq!(
-            check_claims(&nbf, 1, None),
-            Err(TokenError::invalid("invalid nbf value"))
-        );
+        assert_eq!(check_claims(&nbf, 1, None), Err(TokenError::invalid("invalid nbf value")));
     }
 
     #[test]
     fn audience_is_a_string_or_an_array_containing_the_value() {
-        let expected = Err(TokenError::invalid(
-            "jwt audience invalid. expected: stigman",
-        ));
+        let expected = Err(TokenError::invalid("jwt audience invalid. expected: stigman"));
         for aud in [json!("stigman"), json!(["other", "stigman"])] {
             let payload = claims(json!({ "aud": aud }));
             assert_eq!(check_claims(&payload, 1, Some("stigman")), Ok(()));
@@ -271,14 +241,8 @@ mod tests {
     #[test]
     fn details_follow_the_upstream_texts() {
         assert_eq!(TokenError::NotJwt.detail(), "Token is not valid JWT");
-        assert_eq!(
-            TokenError::UnknownKid("k".into()).detail(),
-            "Signing key unknown for kid: k"
-        );
-        assert_eq!(
-            TokenError::InsecureKid("k".into()).detail(),
-            "Insecure kid found: k"
-        );
+        assert_eq!(TokenError::UnknownKid("k".into()).detail(), "Signing key unknown for kid: k");
+        assert_eq!(TokenError::InsecureKid("k".into()).detail(), "Insecure kid found: k");
         assert_eq!(TokenError::NotJwt.to_string(), "Request not authorized.");
     }
 }

@@ -100,20 +100,9 @@ impl Verifier {
             refuse_insecure_kids(&keys)?;
         }
 
-        let provider = Provider {
-            client,
-            jwks_uri,
-            cache_max_age: config.cache_max_age,
-        };
-        let inner = Inner::new(
-            Some(provider),
-            keys,
-            config.audience,
-            config.allow_insecure_tokens,
-        );
-        Ok(Verifier {
-            inner: Arc::new(inner),
-        })
+        let provider = Provider { client, jwks_uri, cache_max_age: config.cache_max_age };
+        let inner = Inner::new(Some(provider), keys, config.audience, config.allow_insecure_tokens);
+        Ok(Verifier { inner: Arc::new(inner) })
     }
 
     /// A verifier over a fixed key set, such as Stigward's own issuer's: it never fetches.
@@ -123,9 +112,7 @@ impl Verifier {
     }
 
     pub(crate) fn with_keys(keys: Vec<(String, PublicKey)>, audience: Option<String>) -> Verifier {
-        Verifier {
-            inner: Arc::new(Inner::new(None, keys, audience, false)),
-        }
+        Verifier { inner: Arc::new(Inner::new(None, keys, audience, false)) }
     }
 
     /// Checks signature, `nbf` and `exp` (no tolerance) and the audience if one is configured,
@@ -139,11 +126,7 @@ impl Verifier {
 
         let key = self.signing_key(&kid).await?;
         raw.verify_signature(&key)?;
-        check_claims(
-            raw.payload(),
-            epoch_seconds(),
-            self.inner.audience.as_deref(),
-        )?;
+        check_claims(raw.payload(), epoch_seconds(), self.inner.audience.as_deref())?;
         Ok(raw.into_payload())
     }
 
@@ -211,10 +194,7 @@ impl Inner {
     }
 
     pub(crate) fn last_success(&self) -> Instant {
-        *self
-            .last_success
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *self.last_success.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A scheduled refresh: waits its turn behind any on-demand fetch.
@@ -232,10 +212,7 @@ impl Inner {
         let keys = fetch::fetch_keys(&provider.client, &provider.jwks_uri).await?;
 
         self.cache_mut().replace_keys(keys);
-        *self
-            .last_success
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self.last_success.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
         self.set_health(true);
         Ok(())
     }
@@ -267,10 +244,8 @@ async fn discover_with_retries(
     client: &Client,
     config: &VerifierConfig,
 ) -> Result<(String, Vec<(String, PublicKey)>), DiscoveryError> {
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        config.authority.trim_end_matches('/')
-    );
+    let url =
+        format!("{}/.well-known/openid-configuration", config.authority.trim_end_matches('/'));
     let attempts = config.retries.saturating_add(1);
     let mut attempt = 1;
     loop {
@@ -298,25 +273,17 @@ async fn discover_once(
         let url = url.to_owned();
         return Err(Attempt::Fatal(DiscoveryError::MissingJwksUri { url }));
     };
-    let keys = fetch::fetch_keys(client, jwks_uri)
-        .await
-        .map_err(Attempt::Retry)?;
+    let keys = fetch::fetch_keys(client, jwks_uri).await.map_err(Attempt::Retry)?;
     Ok((jwks_uri.to_owned(), keys))
 }
 
 fn refuse_insecure_kids(keys: &[(String, PublicKey)]) -> Result<(), DiscoveryError> {
-    match keys
-        .iter()
-        .find(|(kid, _)| INSECURE_KIDS.contains(&kid.as_str()))
-    {
+    match keys.iter().find(|(kid, _)| INSECURE_KIDS.contains(&kid.as_str())) {
         Some((kid, _)) => Err(DiscoveryError::InsecureKid { kid: kid.clone() }),
         None => Ok(()),
     }
 }
 
 fn epoch_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
 }

@@ -14,17 +14,11 @@ use tokio::time::Instant;
 #[tokio::test]
 async fn missing_jwks_uri_fails_at_once() {
     let provider = Provider::start_without_jwks_uri().await;
-    let config = VerifierConfig {
-        retries: 5,
-        ..provider.config()
-    };
+    let config = VerifierConfig { retries: 5, ..provider.config() };
 
     let failure = Verifier::discover(config).await.err();
 
-    assert!(
-        matches!(failure, Some(DiscoveryError::MissingJwksUri { .. })),
-        "{failure:?}"
-    );
+    assert!(matches!(failure, Some(DiscoveryError::MissingJwksUri { .. })), "{failure:?}");
     assert_eq!(provider.discovery_fetches(), 1);
 }
 
@@ -45,27 +39,18 @@ async fn unreachable_provider_fails_after_the_retries() {
 
     let failure = Verifier::discover(config).await.err();
 
-    assert!(matches!(
-        failure,
-        Some(DiscoveryError::Unreachable { attempts: 3, .. })
-    ));
+    assert!(matches!(failure, Some(DiscoveryError::Unreachable { attempts: 3, .. })));
 }
 
 #[tokio::test]
 async fn failing_provider_is_asked_once_plus_the_retries() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
     provider.set_up(false);
-    let config = VerifierConfig {
-        retries: 2,
-        ..provider.config()
-    };
+    let config = VerifierConfig { retries: 2, ..provider.config() };
 
     let failure = Verifier::discover(config).await.err();
 
-    assert!(matches!(
-        failure,
-        Some(DiscoveryError::Unreachable { attempts: 3, .. })
-    ));
+    assert!(matches!(failure, Some(DiscoveryError::Unreachable { attempts: 3, .. })));
     assert_eq!(provider.discovery_fetches(), 3);
 }
 
@@ -92,19 +77,13 @@ async fn provider_that_comes_up_during_the_retries_is_used() {
 #[tokio::test]
 async fn published_insecure_kid_fails_at_once_unless_allowed() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID), rsa_jwk(INSECURE_KID)]).await;
-    let config = VerifierConfig {
-        retries: 5,
-        ..provider.config()
-    };
+    let config = VerifierConfig { retries: 5, ..provider.config() };
 
     let failure = Verifier::discover(config.clone()).await.err();
     assert!(matches!(failure, Some(DiscoveryError::InsecureKid { kid }) if kid == INSECURE_KID));
     assert_eq!(provider.discovery_fetches(), 1);
 
-    let allowed = VerifierConfig {
-        allow_insecure_tokens: true,
-        ..config
-    };
+    let allowed = VerifierConfig { allow_insecure_tokens: true, ..config };
     assert!(Verifier::discover(allowed).await.is_ok());
 }
 
@@ -112,27 +91,18 @@ async fn published_insecure_kid_fails_at_once_unless_allowed() {
 async fn unreadable_ca_bundle_is_reported() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
     let ca_certs = Some("/nonexistent/stigward-ca.pem".into());
-    let config = VerifierConfig {
-        ca_certs,
-        ..provider.config()
-    };
+    let config = VerifierConfig { ca_certs, ..provider.config() };
 
     let failure = Verifier::discover(config).await.err();
 
-    assert!(
-        matches!(failure, Some(DiscoveryError::Client(_))),
-        "{failure:?}"
-    );
+    assert!(matches!(failure, Some(DiscoveryError::Client(_))), "{failure:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn cache_goes_stale_without_the_provider_and_recovers_with_it() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
     let max_age = Duration::from_secs(60);
-    let config = VerifierConfig {
-        cache_max_age: max_age,
-        ..provider.config()
-    };
+    let config = VerifierConfig { cache_max_age: max_age, ..provider.config() };
     let verifier = Verifier::discover(config).await.expect("discovery");
     let token = sign(&claims(), Algorithm::RS256, RSA_KID, &rsa_key(RSA_A_PEM));
     let started = Instant::now();
@@ -158,10 +128,7 @@ async fn cache_goes_stale_without_the_provider_and_recovers_with_it() {
 #[tokio::test(start_paused = true)]
 async fn refresh_runs_every_half_max_age() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
-    let config = VerifierConfig {
-        cache_max_age: Duration::from_secs(60),
-        ..provider.config()
-    };
+    let config = VerifierConfig { cache_max_age: Duration::from_secs(60), ..provider.config() };
     let verifier = Verifier::discover(config).await.expect("discovery");
     let healthy = verifier.spawn_refresh();
 

@@ -23,15 +23,8 @@ async fn setup() -> Setup {
 async fn setup_with(adjust: impl FnOnce(VerifierConfig) -> VerifierConfig) -> Setup {
     let ec = EcKey::generate(EC_KID);
     let provider = Provider::start(vec![rsa_jwk(RSA_KID), ec.jwk.clone()]).await;
-    let verifier = Verifier::discover(adjust(provider.config()))
-        .await
-        .expect("discovery");
-    Setup {
-        provider,
-        verifier,
-        ec,
-        rsa: rsa_key(RSA_A_PEM),
-    }
+    let verifier = Verifier::discover(adjust(provider.config())).await.expect("discovery");
+    Setup { provider, verifier, ec, rsa: rsa_key(RSA_A_PEM) }
 }
 
 fn invalid(reason: &str) -> Result<(), TokenError> {
@@ -45,12 +38,7 @@ async fn outcome(verifier: &Verifier, token: &str) -> Result<(), TokenError> {
 #[tokio::test]
 async fn rsa_signed_tokens_verify_with_every_rsa_algorithm() {
     let s = setup().await;
-    for alg in [
-        Algorithm::RS256,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-    ] {
+    for alg in [Algorithm::RS256, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384] {
         let token = sign(&claims(), alg, RSA_KID, &s.rsa);
         let payload = s.verifier.verify(&token).await.expect("valid RSA token");
         assert_eq!(payload["preferred_username"], "alice", "{alg:?}");
@@ -71,12 +59,7 @@ async fn ec_signed_token_verifies_and_returns_the_payload() {
 #[tokio::test]
 async fn expired_token_is_refused() {
     let s = setup().await;
-    let token = sign(
-        &with(claims(), "exp", json!(now() - 5)),
-        Algorithm::RS256,
-        RSA_KID,
-        &s.rsa,
-    );
+    let token = sign(&with(claims(), "exp", json!(now() - 5)), Algorithm::RS256, RSA_KID, &s.rsa);
 
     let refused = outcome(&s.verifier, &token).await;
 
@@ -90,10 +73,7 @@ async fn token_not_yet_valid_is_refused() {
     let early = with(claims(), "nbf", json!(now() + 60));
     let token = sign(&early, Algorithm::ES256, EC_KID, &s.ec.encoding);
 
-    assert_eq!(
-        outcome(&s.verifier, &token).await,
-        invalid("jwt not active")
-    );
+    assert_eq!(outcome(&s.verifier, &token).await, invalid("jwt not active"));
 }
 
 #[tokio::test]
@@ -103,14 +83,8 @@ async fn signature_by_another_key_under_a_known_kid_is_refused() {
     let other_ec = EcKey::generate(EC_KID);
     let forged_ec = sign(&claims(), Algorithm::ES256, EC_KID, &other_ec.encoding);
 
-    assert_eq!(
-        outcome(&s.verifier, &forged_rsa).await,
-        invalid("invalid signature")
-    );
-    assert_eq!(
-        outcome(&s.verifier, &forged_ec).await,
-        invalid("invalid signature")
-    );
+    assert_eq!(outcome(&s.verifier, &forged_rsa).await, invalid("invalid signature"));
+    assert_eq!(outcome(&s.verifier, &forged_ec).await, invalid("invalid signature"));
 }
 
 #[tokio::test]
@@ -121,14 +95,8 @@ async fn alg_none_is_refused_with_or_without_a_signature() {
     let unsigned = hand_made(&header, &claims(), "");
     let padded = hand_made(&header, &claims(), "AAAA");
 
-    assert_eq!(
-        outcome(&s.verifier, &unsigned).await,
-        invalid("jwt signature is required")
-    );
-    assert_eq!(
-        outcome(&s.verifier, &padded).await,
-        invalid("invalid algorithm")
-    );
+    assert_eq!(outcome(&s.verifier, &unsigned).await, invalid("jwt signature is required"));
+    assert_eq!(outcome(&s.verifier, &padded).await, invalid("invalid algorithm"));
 }
 
 #[tokio::test]
@@ -137,10 +105,7 @@ async fn hmac_keyed_with_the_public_key_is_refused() {
     let secret = EncodingKey::from_secret(RSA_A_PUBLIC_PEM);
     let token = sign(&claims(), Algorithm::HS256, RSA_KID, &secret);
 
-    assert_eq!(
-        outcome(&s.verifier, &token).await,
-        invalid("invalid algorithm")
-    );
+    assert_eq!(outcome(&s.verifier, &token).await, invalid("invalid algorithm"));
 }
 
 #[tokio::test]
@@ -148,10 +113,7 @@ async fn algorithm_of_the_wrong_key_family_is_refused() {
     let s = setup().await;
     let token = sign(&claims(), Algorithm::RS256, EC_KID, &s.rsa);
 
-    assert_eq!(
-        outcome(&s.verifier, &token).await,
-        invalid("invalid algorithm")
-    );
+    assert_eq!(outcome(&s.verifier, &token).await, invalid("invalid algorithm"));
 }
 
 #[tokio::test]
@@ -172,8 +134,7 @@ async fn unknown_kid_costs_one_fetch_and_is_then_remembered() {
 #[tokio::test]
 async fn kid_published_after_start_is_found_by_the_on_demand_fetch() {
     let s = setup().await;
-    s.provider
-        .set_keys(vec![rsa_jwk(RSA_KID), rsa_jwk("next-key")]);
+    s.provider.set_keys(vec![rsa_jwk(RSA_KID), rsa_jwk("next-key")]);
     let token = sign(&claims(), Algorithm::RS256, "next-key", &s.rsa);
 
     assert_eq!(outcome(&s.verifier, &token).await, Ok(()));
@@ -198,56 +159,30 @@ async fn insecure_kid_is_refused_before_any_key_lookup() {
 
     let refused = outcome(&s.verifier, &token).await;
 
-    assert_eq!(
-        refused,
-        Err(TokenError::InsecureKid(INSECURE_KID.to_owned()))
-    );
-    assert_eq!(
-        refused.unwrap_err().detail(),
-        format!("Insecure kid found: {INSECURE_KID}")
-    );
+    assert_eq!(refused, Err(TokenError::InsecureKid(INSECURE_KID.to_owned())));
+    assert_eq!(refused.unwrap_err().detail(), format!("Insecure kid found: {INSECURE_KID}"));
     assert_eq!(s.provider.jwks_fetches(), 1);
 }
 
 #[tokio::test]
 async fn insecure_kid_is_accepted_when_allowed() {
     let provider = Provider::start(vec![rsa_jwk(INSECURE_KID)]).await;
-    let config = VerifierConfig {
-        allow_insecure_tokens: true,
-        ..provider.config()
-    };
+    let config = VerifierConfig { allow_insecure_tokens: true, ..provider.config() };
     let verifier = Verifier::discover(config).await.expect("discovery");
-    let token = sign(
-        &claims(),
-        Algorithm::RS256,
-        INSECURE_KID,
-        &rsa_key(RSA_A_PEM),
-    );
+    let token = sign(&claims(), Algorithm::RS256, INSECURE_KID, &rsa_key(RSA_A_PEM));
 
     assert_eq!(outcome(&verifier, &token).await, Ok(()));
 }
 
 #[tokio::test]
 async fn audience_is_checked_only_when_configured() {
-    let s = setup_with(|c| VerifierConfig {
-        audience: Some("stig-manager".into()),
-        ..c
-    })
-    .await;
-    let wrong = sign(
-        &with(claims(), "aud", json!("other")),
-        Algorithm::RS256,
-        RSA_KID,
-        &s.rsa,
-    );
+    let s = setup_with(|c| VerifierConfig { audience: Some("stig-manager".into()), ..c }).await;
+    let wrong = sign(&with(claims(), "aud", json!("other")), Algorithm::RS256, RSA_KID, &s.rsa);
     let listed = with(claims(), "aud", json!(["account", "stig-manager"]));
     let right = sign(&listed, Algorithm::RS256, RSA_KID, &s.rsa);
 
     let refused = outcome(&s.verifier, &wrong).await;
-    assert_eq!(
-        refused,
-        invalid("jwt audience invalid. expected: stig-manager")
-    );
+    assert_eq!(refused, invalid("jwt audience invalid. expected: stig-manager"));
     assert_eq!(outcome(&s.verifier, &right).await, Ok(()));
 
     let open = setup().await;

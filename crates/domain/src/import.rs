@@ -37,14 +37,8 @@ pub fn review_from_checklist(
     };
     let detail = filled(&item.detail, text("emptyDetail"), NO_DETAIL);
     let comment = filled(&item.comment, text("emptyComment"), NO_COMMENT);
-    let status = auto_status(
-        options,
-        result,
-        detail.as_deref(),
-        comment.as_deref(),
-        settings,
-        role,
-    );
+    let status =
+        auto_status(options, result, detail.as_deref(), comment.as_deref(), settings, role);
     Some(Incoming {
         result: Some(result),
         detail,
@@ -83,10 +77,7 @@ fn auto_status(
 ) -> Option<ReviewStatus> {
     let wanted = match options.get("autoStatus") {
         Some(Value::String(s)) => s.as_str(),
-        Some(map) => map
-            .get(result.api())
-            .and_then(Value::as_str)
-            .unwrap_or("saved"),
+        Some(map) => map.get(result.api()).and_then(Value::as_str).unwrap_or("saved"),
         None => "saved",
     };
     let submittable = result.is_assessed()
@@ -129,12 +120,8 @@ mod tests {
     fn default_options_keep_commented_unreviewed_rules_as_informational() {
         let options = default_settings()["importOptions"].clone();
         let s = CollectionSettings::default();
-        let skipped = review_from_checklist(
-            &item(ReviewResult::NotChecked, ""),
-            &options,
-            &s,
-            Role::Owner,
-        );
+        let skipped =
+            review_from_checklist(&item(ReviewResult::NotChecked, ""), &options, &s, Role::Owner);
         assert!(skipped.is_none());
         let kept = review_from_checklist(
             &item(ReviewResult::NotChecked, "why"),

@@ -234,27 +234,13 @@ pub fn build_candidate(
 
 fn insert_candidate(incoming: &Incoming, writer: Writer) -> Result<Candidate, Rejection> {
     let result = incoming.result.ok_or(Rejection::NullResult)?;
-    let (status, status_text) = incoming
-        .status
-        .clone()
-        .unwrap_or((ReviewStatus::Saved, None));
+    let (status, status_text) = incoming.status.clone().unwrap_or((ReviewStatus::Saved, None));
     Ok(Candidate {
         result,
-        detail: incoming
-            .detail
-            .as_deref()
-            .map(trim_spaces)
-            .unwrap_or_default(),
-        comment: incoming
-            .comment
-            .as_deref()
-            .map(trim_spaces)
-            .unwrap_or_default(),
+        detail: incoming.detail.as_deref().map(trim_spaces).unwrap_or_default(),
+        comment: incoming.comment.as_deref().map(trim_spaces).unwrap_or_default(),
         result_engine: incoming.result_engine.clone().flatten(),
-        metadata: incoming
-            .metadata
-            .clone()
-            .unwrap_or_else(|| Value::Object(Default::default())),
+        metadata: incoming.metadata.clone().unwrap_or_else(|| Value::Object(Default::default())),
         status,
         status_text,
         status_ts: writer.now,
@@ -275,52 +261,29 @@ fn update_candidate(
     let touches_content = incoming.result.is_some() || detail.is_some() || comment.is_some();
     let resets = incoming.status.is_none()
         && stored.status != ReviewStatus::Saved
-        && reset_fires(
-            incoming,
-            detail.as_deref(),
-            comment.as_deref(),
-            stored,
-            settings,
-        );
+        && reset_fires(incoming, detail.as_deref(), comment.as_deref(), stored, settings);
 
     let (status, status_text, status_ts, status_user_id) = match (&incoming.status, resets) {
         (Some((status, text)), _) => (*status, text.clone(), writer.now, Some(writer.user_id)),
-        (None, true) => (
-            ReviewStatus::Saved,
-            Some(RESET_TEXT.to_string()),
-            writer.now,
-            Some(writer.user_id),
-        ),
-        (None, false) => (
-            stored.status,
-            stored.status_text.clone(),
-            stored.status_ts,
-            stored.status_user_id,
-        ),
+        (None, true) => {
+            (ReviewStatus::Saved, Some(RESET_TEXT.to_string()), writer.now, Some(writer.user_id))
+        }
+        (None, false) => {
+            (stored.status, stored.status_text.clone(), stored.status_ts, stored.status_user_id)
+        }
     };
     Candidate {
         result: incoming.result.unwrap_or(stored.result),
         detail: detail.unwrap_or_else(|| stored.detail.clone()),
         comment: comment.unwrap_or_else(|| stored.comment.clone()),
         result_engine: updated_engine(incoming, stored, writer.batch),
-        metadata: incoming
-            .metadata
-            .clone()
-            .unwrap_or_else(|| stored.metadata.clone()),
+        metadata: incoming.metadata.clone().unwrap_or_else(|| stored.metadata.clone()),
         status,
         status_text,
         status_ts,
         status_user_id,
-        user_id: if touches_content {
-            Some(writer.user_id)
-        } else {
-            stored.user_id
-        },
-        ts: if touches_content {
-            writer.now
-        } else {
-            stored.ts
-        },
+        user_id: if touches_content { Some(writer.user_id) } else { stored.user_id },
+        ts: if touches_content { writer.now } else { stored.ts },
     }
 }
 
@@ -396,12 +359,7 @@ mod tests {
     use super::*;
 
     fn writer(role: Role) -> Writer {
-        Writer {
-            user_id: 7,
-            role,
-            now: 1_000,
-            batch: false,
-        }
+        Writer { user_id: 7, role, now: 1_000, batch: false }
     }
 
     fn stored(status: ReviewStatus) -> Stored {
@@ -422,10 +380,7 @@ mod tests {
 
     #[test]
     fn an_insert_without_result_is_refused() {
-        let incoming = Incoming {
-            detail: Some("x".into()),
-            ..Default::default()
-        };
+        let incoming = Incoming { detail: Some("x".into()), ..Default::default() };
         let got = build_candidate(&incoming, None, &Default::default(), writer(Role::Full));
         assert_eq!(got, Err(Rejection::NullResult));
     }
@@ -439,18 +394,12 @@ mod tests {
         };
         let c = build_candidate(&incoming, None, &Default::default(), writer(Role::Full)).unwrap();
         assert_eq!(c.detail, "why\n");
-        assert_eq!(
-            (c.status, c.ts, c.user_id),
-            (ReviewStatus::Saved, 1_000, Some(7))
-        );
+        assert_eq!((c.status, c.ts, c.user_id), (ReviewStatus::Saved, 1_000, Some(7)));
     }
 
     #[test]
     fn a_changed_result_resets_a_submitted_review_and_clears_the_engine() {
-        let incoming = Incoming {
-            result: Some(ReviewResult::Fail),
-            ..Default::default()
-        };
+        let incoming = Incoming { result: Some(ReviewResult::Fail), ..Default::default() };
         let s = stored(ReviewStatus::Submitted);
         let c =
             build_candidate(&incoming, Some(&s), &Default::default(), writer(Role::Full)).unwrap();
@@ -461,10 +410,7 @@ mod tests {
 
     #[test]
     fn a_comment_only_update_keeps_status_and_engine_under_result_criteria() {
-        let incoming = Incoming {
-            comment: Some("note".into()),
-            ..Default::default()
-        };
+        let incoming = Incoming { comment: Some("note".into()), ..Default::default() };
         let s = stored(ReviewStatus::Submitted);
         let c =
             build_candidate(&incoming, Some(&s), &Default::default(), writer(Role::Full)).unwrap();
@@ -503,21 +449,12 @@ mod tests {
             Err(Rejection::ResultNotSubmittable)
         );
         let no_detail = submit(ReviewResult::Pass, "");
-        assert_eq!(
-            build_candidate(&no_detail, None, &s, w),
-            Err(Rejection::DetailRequired)
-        );
+        assert_eq!(build_candidate(&no_detail, None, &s, w), Err(Rejection::DetailRequired));
         let fail_no_comment = submit(ReviewResult::Fail, "d");
         assert_eq!(
             build_candidate(&fail_no_comment, None, &s, w),
             Err(Rejection::FindingCommentRequired)
         );
-        assert_eq!(
-            Rejection::FindingCommentRequired
-                .reason(true)
-                .chars()
-                .last(),
-            Some(' ')
-        );
+        assert_eq!(Rejection::FindingCommentRequired.reason(true).chars().last(), Some(' '));
     }
 }

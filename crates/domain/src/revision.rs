@@ -39,10 +39,7 @@ impl FromStr for RevisionStr {
         if !digits(version) || !release_ok {
             return Err(invalid());
         }
-        Ok(RevisionStr {
-            version: version.to_string(),
-            release: release.to_string(),
-        })
+        Ok(RevisionStr { version: version.to_string(), release: release.to_string() })
     }
 }
 
@@ -82,21 +79,9 @@ mod tests {
 
     #[test]
     fn drafts_sort_after_every_other_revision() {
-        let draft = RevisionRank {
-            status: Some("draft"),
-            version: 9,
-            release: 0.0,
-        };
-        let old = RevisionRank {
-            status: Some("accepted"),
-            version: 1,
-            release: 1.0,
-        };
-        let newer = RevisionRank {
-            status: Some("deprecated"),
-            version: 1,
-            release: 2.0,
-        };
+        let draft = RevisionRank { status: Some("draft"), version: 9, release: 0.0 };
+        let old = RevisionRank { status: Some("accepted"), version: 1, release: 1.0 };
+        let newer = RevisionRank { status: Some("deprecated"), version: 1, release: 2.0 };
         let mut all = [draft.clone(), old.clone(), newer.clone()];
         all.sort_by(latest_first);
         assert_eq!(all[0].release, 2.0);

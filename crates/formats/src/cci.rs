@@ -54,9 +54,7 @@ impl Cci {
     /// The control the index belongs to: `AC-2` for `AC-2 a`, `AC-2 (1)` or `AC-2(1)`.
     pub fn control(&self) -> Option<String> {
         let acronym = self.ap_acronym()?;
-        let end = acronym
-            .find(|c: char| c.is_whitespace() || c == '(')
-            .unwrap_or(acronym.len());
+        let end = acronym.find(|c: char| c.is_whitespace() || c == '(').unwrap_or(acronym.len());
         non_empty(acronym[..end].to_string())
     }
 }

@@ -70,9 +70,7 @@ fn xml_kind(bytes: &[u8]) -> Kind {
 
 /// A cheap pre-check before walking the whole document.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
+    haystack.windows(needle.len()).any(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -86,20 +84,11 @@ mod tests {
         assert_eq!(detect(b" {\"stigs\": [], \"x\": {\"y\": 1}}"), Kind::Cklb);
         assert_eq!(detect(b"{\"stigs\": 3}"), Kind::Unknown);
         assert_eq!(detect(b"[1]"), Kind::Unknown);
-        assert_eq!(
-            detect(b"\xEF\xBB\xBF<?xml version='1.0'?><!-- c --><CHECKLIST/>"),
-            Kind::Ckl
-        );
-        assert_eq!(
-            detect(b"<cdf:Benchmark><cdf:TestResult/></cdf:Benchmark>"),
-            Kind::XccdfResults
-        );
+        assert_eq!(detect(b"\xEF\xBB\xBF<?xml version='1.0'?><!-- c --><CHECKLIST/>"), Kind::Ckl);
+        assert_eq!(detect(b"<cdf:Benchmark><cdf:TestResult/></cdf:Benchmark>"), Kind::XccdfResults);
         assert_eq!(detect(b"<Benchmark><Group/></Benchmark>"), Kind::Benchmark);
         assert_eq!(detect(b"<TestResult/>"), Kind::XccdfResults);
-        assert_eq!(
-            detect(b"<ds:data-stream-collection/>"),
-            Kind::ScapDataStream
-        );
+        assert_eq!(detect(b"<ds:data-stream-collection/>"), Kind::ScapDataStream);
         assert_eq!(detect(b"<cci_list/>"), Kind::CciList);
         assert_eq!(detect(b"<html/>"), Kind::Unknown);
         assert_eq!(detect(b"plain text"), Kind::Unknown);

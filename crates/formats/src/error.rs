@@ -31,11 +31,7 @@ pub enum FormatError {
 
     /// Bytes that are not JSON.
     #[error("JSON parse error: {message}")]
-    Json {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Json { line: usize, column: usize, message: String },
 
     /// The document has the right shape but lacks or breaks something required.
     #[error("{0}")]
@@ -52,11 +48,7 @@ pub enum FormatError {
 
 impl From<serde_json::Error> for FormatError {
     fn from(err: serde_json::Error) -> Self {
-        FormatError::Json {
-            line: err.line(),
-            column: err.column(),
-            message: err.to_string(),
-        }
+        FormatError::Json { line: err.line(), column: err.column(), message: err.to_string() }
     }
 }
 

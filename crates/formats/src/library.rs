@@ -27,11 +27,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_total_bytes: 1 << 30,
-            max_ratio: 200,
-            max_entries: 100_000,
-        }
+        Limits { max_total_bytes: 1 << 30, max_ratio: 200, max_entries: 100_000 }
     }
 }
 
@@ -50,11 +46,7 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 /// Every file member, recursing into nested zips, with the limits enforced on the bytes
 /// actually inflated (header sizes are not trusted).
 pub fn members(zip_bytes: &[u8], limits: &Limits) -> Result<Vec<Member>, FormatError> {
-    let mut budget = Budget {
-        limits,
-        inflated: 0,
-        entries: 0,
-    };
+    let mut budget = Budget { limits, inflated: 0, entries: 0 };
     let mut found = Vec::new();
     expand(zip_bytes, "", 0, &mut budget, &mut found)?;
     Ok(found)
@@ -100,9 +92,7 @@ fn expand(
         if !is_zip(&data) {
             found.push(Member { name, bytes: data });
         } else if depth + 1 > MAX_DEPTH {
-            return Err(bomb(format!(
-                "zips are nested more than {MAX_DEPTH} levels deep"
-            )));
+            return Err(bomb(format!("zips are nested more than {MAX_DEPTH} levels deep")));
         } else {
             expand(&data, &format!("{name}/"), depth + 1, budget, found)?;
         }
@@ -136,9 +126,7 @@ impl Budget<'_> {
         let size = data.len() as u64;
         if size > total_left {
             let max = self.limits.max_total_bytes;
-            return Err(bomb(format!(
-                "the archive inflates to more than {max} bytes"
-            )));
+            return Err(bomb(format!("the archive inflates to more than {max} bytes")));
         }
         if size > ratio_cap {
             let ratio = self.limits.max_ratio;

@@ -37,9 +37,8 @@ fn unix_line_ends(bytes: &[u8]) -> Vec<u8> {
 
 fn utf16_to_utf8(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-    let text: String = char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
+    let text: String =
+        char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
     text.into_bytes()
 }
 
@@ -102,10 +101,7 @@ mod tests {
 
     #[test]
     fn decodes_twice_after_trimming() {
-        assert_eq!(
-            normalize_text("  a &amp;lt;b&amp;gt; &lt;c&gt;\n"),
-            "a <b> <c>"
-        );
+        assert_eq!(normalize_text("  a &amp;lt;b&amp;gt; &lt;c&gt;\n"), "a <b> <c>");
         assert_eq!(normalize_text("x&nbsp;y"), "x\u{a0}y");
         assert_eq!(normalize_text(" &#10;x "), "\nx");
     }

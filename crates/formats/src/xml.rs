@@ -16,10 +16,7 @@ pub(crate) struct Element {
 
 impl Element {
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -48,12 +45,7 @@ impl<'a> Cursor<'a> {
         let config = reader.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
-        Cursor {
-            reader,
-            depth: 0,
-            record_comments: false,
-            comments: Vec::new(),
-        }
+        Cursor { reader, depth: 0, record_comments: false, comments: Vec::new() }
     }
 
     /// Keeps the raw text of comments met by [`Cursor::root`] and [`Cursor::child`].
@@ -146,10 +138,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn error(&self, message: &str) -> FormatError {
-        FormatError::Xml {
-            position: self.reader.buffer_position(),
-            message: message.to_string(),
-        }
+        FormatError::Xml { position: self.reader.buffer_position(), message: message.to_string() }
     }
 
     fn step(&mut self) -> Result<Step, FormatError> {
@@ -168,9 +157,9 @@ impl<'a> Cursor<'a> {
             }
             Event::Text(text) => self.utf8(&text).map(|raw| Step::Text(normalize_text(raw))),
             Event::CData(data) => self.utf8(&data).map(|raw| Step::Text(normalize_cdata(raw))),
-            Event::Comment(comment) => self
-                .utf8(&comment)
-                .map(|raw| Step::Comment(raw.to_string())),
+            Event::Comment(comment) => {
+                self.utf8(&comment).map(|raw| Step::Comment(raw.to_string()))
+            }
             Event::Eof => Ok(Step::Eof),
             Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => Ok(Step::Other),
         }
@@ -215,10 +204,7 @@ mod tests {
         let root = cur.root().unwrap();
         assert_eq!((root.name.as_str(), root.attr("k")), ("a", Some("1 & 2")));
         let b = cur.child().unwrap().unwrap();
-        assert_eq!(
-            (b.name.as_str(), cur.text().unwrap().as_str()),
-            ("b", "t <1>")
-        );
+        assert_eq!((b.name.as_str(), cur.text().unwrap().as_str()), ("b", "t <1>"));
         assert_eq!(cur.child().unwrap().unwrap().name, "c");
         cur.skip().unwrap();
         assert_eq!(cur.child().unwrap().unwrap().name, "d");
@@ -238,17 +224,8 @@ mod tests {
 
     #[test]
     fn non_xml_is_an_error() {
-        assert!(matches!(
-            Cursor::new(b"hello").root(),
-            Err(FormatError::Xml { .. })
-        ));
-        assert!(matches!(
-            Cursor::new(b"").root(),
-            Err(FormatError::Xml { .. })
-        ));
-        assert!(matches!(
-            Cursor::new(b"\x00\x01<<>").root(),
-            Err(FormatError::Xml { .. })
-        ));
+        assert!(matches!(Cursor::new(b"hello").root(), Err(FormatError::Xml { .. })));
+        assert!(matches!(Cursor::new(b"").root(), Err(FormatError::Xml { .. })));
+        assert!(matches!(Cursor::new(b"\x00\x01<<>").root(), Err(FormatError::Xml { .. })));
     }
 }

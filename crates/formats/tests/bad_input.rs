@@ -16,75 +16,42 @@ fn a_benchmark_cut_in_half_is_an_xml_error() {
     let bytes = common::read("stigs/U_ASD_STIG_V5R1_Manual-xccdf.xml");
     let err = parse_benchmark(&bytes[..bytes.len() / 2]).unwrap_err();
     assert!(matches!(err, FormatError::Xml { .. }), "{err:?}");
-    assert!(
-        err.to_string().starts_with("XML parse error at byte "),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("XML parse error at byte "), "{err}");
 }
 
 #[test]
 fn non_xml_bytes_are_xml_errors() {
-    let inputs: [&[u8]; 4] = [
-        b"",
-        b"hello world",
-        b"%PDF-1.4\n%\xE2\xE3",
-        b"\x00\x01\x02<",
-    ];
+    let inputs: [&[u8]; 4] = [b"", b"hello world", b"%PDF-1.4\n%\xE2\xE3", b"\x00\x01\x02<"];
     for input in inputs {
         let err = parse_benchmark(input).unwrap_err();
         assert!(matches!(err, FormatError::Xml { .. }), "{input:?}: {err:?}");
-        assert!(
-            matches!(parse_ckl(input), Err(FormatError::Xml { .. })),
-            "{input:?}"
-        );
-        assert!(
-            matches!(parse_cci_list(input), Err(FormatError::Xml { .. })),
-            "{input:?}"
-        );
+        assert!(matches!(parse_ckl(input), Err(FormatError::Xml { .. })), "{input:?}");
+        assert!(matches!(parse_cci_list(input), Err(FormatError::Xml { .. })), "{input:?}");
     }
     let mismatched = parse_benchmark(b"<Benchmark id='b'><title>t</Benchmark>").unwrap_err();
-    assert!(
-        matches!(mismatched, FormatError::Xml { .. }),
-        "{mismatched:?}"
-    );
+    assert!(matches!(mismatched, FormatError::Xml { .. }), "{mismatched:?}");
     let mismatched = parse_ckl(b"<CHECKLIST><ASSET></STIGS></CHECKLIST>").unwrap_err();
-    assert!(
-        matches!(mismatched, FormatError::Xml { .. }),
-        "{mismatched:?}"
-    );
+    assert!(matches!(mismatched, FormatError::Xml { .. }), "{mismatched:?}");
 }
 
 #[test]
 fn wrong_documents_name_their_root() {
     let ckl = common::read("checklists/evalstig_chrome_V2R8_win.ckl");
     let err = parse_benchmark(&ckl).unwrap_err();
-    assert_eq!(
-        err,
-        FormatError::NotBenchmark {
-            root: "CHECKLIST".into()
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "not an XCCDF benchmark: root element is <CHECKLIST>"
-    );
+    assert_eq!(err, FormatError::NotBenchmark { root: "CHECKLIST".into() });
+    assert_eq!(err.to_string(), "not an XCCDF benchmark: root element is <CHECKLIST>");
 
     let benchmark = common::read(SMALL_BENCHMARK);
     assert_eq!(
         parse_ckl(&benchmark).unwrap_err(),
-        FormatError::NotCkl {
-            root: "Benchmark".into()
-        }
+        FormatError::NotCkl { root: "Benchmark".into() }
     );
 }
 
 #[test]
 fn scap_data_streams_are_refused_with_their_own_error() {
     let benchmark = common::read_string(SMALL_BENCHMARK);
-    let body = benchmark
-        .split_once("?>")
-        .map(|(_, rest)| rest)
-        .unwrap_or(&benchmark);
+    let body = benchmark.split_once("?>").map(|(_, rest)| rest).unwrap_or(&benchmark);
     let body = body.split_once("?>").map(|(_, rest)| rest).unwrap_or(body);
     let stream = format!(
         "<?xml version=\"1.0\"?><ds:data-stream-collection \
@@ -102,19 +69,10 @@ fn garbage_json_is_not_a_cklb() {
     let err = parse_cklb(b"{\"stigs\": [ {\"rules\": ").unwrap_err();
     assert!(matches!(err, FormatError::Json { .. }), "{err:?}");
     assert!(err.to_string().starts_with("JSON parse error: "));
-    assert!(matches!(
-        parse_cklb(b"\x89PNG\r\n"),
-        Err(FormatError::Json { .. })
-    ));
-    assert!(matches!(
-        parse_cklb(b"[1, 2]"),
-        Err(FormatError::NotCklb { .. })
-    ));
+    assert!(matches!(parse_cklb(b"\x89PNG\r\n"), Err(FormatError::Json { .. })));
+    assert!(matches!(parse_cklb(b"[1, 2]"), Err(FormatError::NotCklb { .. })));
     let err = parse_cklb(b"{\"title\": \"x\"}").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "not a CKLB checklist: it has no \"stigs\" array"
-    );
+    assert_eq!(err.to_string(), "not a CKLB checklist: it has no \"stigs\" array");
 }
 
 #[test]
@@ -154,9 +112,7 @@ fn long_fields_are_cut_to_the_api_limits() {
 
 /// A tiny deterministic generator, so failures reproduce.
 fn lcg(seed: &mut u64) -> u64 {
-    *seed = seed
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
+    *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
     *seed >> 33
 }
 

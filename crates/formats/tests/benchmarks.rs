@@ -104,10 +104,7 @@ fn load(file: &str) -> Benchmark {
 }
 
 fn cci_totals(benchmark: &Benchmark) -> (usize, usize) {
-    let all: Vec<&String> = benchmark
-        .rules()
-        .flat_map(|rule| rule.ccis.iter())
-        .collect();
+    let all: Vec<&String> = benchmark.rules().flat_map(|rule| rule.ccis.iter()).collect();
     let distinct: BTreeSet<&String> = all.iter().copied().collect();
     (all.len(), distinct.len())
 }
@@ -120,24 +117,12 @@ fn known_benchmarks_match_grep_counts() {
         let file = want.file;
         assert_eq!(got.benchmark_id, want.benchmark_id, "{file}");
         assert_eq!(got.revision_str(), want.revision_str, "{file}");
-        assert_eq!(
-            got.benchmark_date_sql.as_deref(),
-            Some(want.date_sql),
-            "{file}"
-        );
+        assert_eq!(got.benchmark_date_sql.as_deref(), Some(want.date_sql), "{file}");
         assert_eq!(got.status.as_deref(), Some(want.status), "{file}");
         assert_eq!(counts.groups, want.groups, "{file}");
         assert_eq!(got.rule_count(), want.rules, "{file}");
-        assert_eq!(
-            cci_totals(&got),
-            (want.ccis_total, want.ccis_distinct),
-            "{file}"
-        );
-        assert_eq!(
-            (counts.low, counts.medium, counts.high),
-            want.low_medium_high,
-            "{file}"
-        );
+        assert_eq!(cci_totals(&got), (want.ccis_total, want.ccis_distinct), "{file}");
+        assert_eq!((counts.low, counts.medium, counts.high), want.low_medium_high, "{file}");
     }
 }
 
@@ -155,10 +140,9 @@ struct Scan {
 /// CCIs of one rule's markup: the text of each CCI `ident`, first occurrence only.
 fn scan_rule_ccis(rule: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    for system in [
-        "<ident system=\"http://iase.disa.mil/cci\">",
-        "<ident system=\"http://cyber.mil/cci\">",
-    ] {
+    for system in
+        ["<ident system=\"http://iase.disa.mil/cci\">", "<ident system=\"http://cyber.mil/cci\">"]
+    {
         for piece in rule.split(system).skip(1) {
             let value = piece.split("</ident>").next().unwrap_or_default();
             let cci = value.trim_start_matches("CCI-").to_string();
@@ -172,10 +156,8 @@ fn scan_rule_ccis(rule: &str) -> Vec<String> {
 
 fn scan(text: &str) -> Scan {
     let rule_chunks: Vec<&str> = text.split("<Rule ").skip(1).collect();
-    let per_rule: Vec<Vec<String>> = rule_chunks
-        .iter()
-        .map(|chunk| scan_rule_ccis(chunk))
-        .collect();
+    let per_rule: Vec<Vec<String>> =
+        rule_chunks.iter().map(|chunk| scan_rule_ccis(chunk)).collect();
     let distinct: BTreeSet<&String> = per_rule.iter().flatten().collect();
     Scan {
         groups: common::count(text, "<Group "),
@@ -203,21 +185,9 @@ fn every_benchmark_matches_an_independent_text_scan() {
         let counts = got.counts();
         assert_eq!(counts.groups, want.groups, "{name} groups");
         assert_eq!(got.rules().count(), want.rules, "{name} rules");
-        assert_eq!(
-            (counts.checks, counts.fixes),
-            (want.checks, want.fixes),
-            "{name}"
-        );
-        assert_eq!(
-            (counts.low, counts.medium, counts.high),
-            want.severities,
-            "{name}"
-        );
-        assert_eq!(
-            cci_totals(&got),
-            (want.ccis_total, want.ccis_distinct),
-            "{name} ccis"
-        );
+        assert_eq!((counts.checks, counts.fixes), (want.checks, want.fixes), "{name}");
+        assert_eq!((counts.low, counts.medium, counts.high), want.severities, "{name}");
+        assert_eq!(cci_totals(&got), (want.ccis_total, want.ccis_distinct), "{name} ccis");
         let sum = want.severities.0 + want.severities.1 + want.severities.2;
         assert_eq!(got.rule_count(), sum, "{name}");
     }
@@ -226,12 +196,7 @@ fn every_benchmark_matches_an_independent_text_scan() {
 #[test]
 fn escaped_markup_is_decoded_before_digesting() {
     let asd = load("U_ASD_STIG_V5R1_Manual-xccdf.xml");
-    let rule = |id: &str| {
-        asd.rules()
-            .find(|r| r.rule_id == id)
-            .expect("rule present")
-            .clone()
-    };
+    let rule = |id: &str| asd.rules().find(|r| r.rule_id == id).expect("rule present").clone();
 
     let saml = rule("SV-222401r508029_rule");
     let discussion = saml.vuln_discussion.expect("discussion");
@@ -250,21 +215,13 @@ fn escaped_markup_is_decoded_before_digesting() {
         If SOAP message uses more than one, OneTimeUse element in a SAML assertion, this is a \
         finding.";
     assert_eq!(one_time.check_content, expected);
-    assert_eq!(
-        one_time.check_digest,
-        <[u8; 32]>::from(Sha256::digest(expected.as_bytes()))
-    );
+    assert_eq!(one_time.check_digest, <[u8; 32]>::from(Sha256::digest(expected.as_bytes())));
     let hex = "fa68ea6ddd58e1b3d10ac6fa8bd10b9da4b02f02ca99c24844b9d999b6bd4a19";
     assert_eq!(hex::encode(one_time.check_digest), hex);
 
     let patches = rule("SV-222614r508029_rule");
-    assert!(patches
-        .fix_text
-        .contains("in accordance with POA&Ms, IAVMs"));
-    assert_eq!(
-        patches.fix_digest,
-        <[u8; 32]>::from(Sha256::digest(patches.fix_text.as_bytes()))
-    );
+    assert!(patches.fix_text.contains("in accordance with POA&Ms, IAVMs"));
+    assert_eq!(patches.fix_digest, <[u8; 32]>::from(Sha256::digest(patches.fix_text.as_bytes())));
 }
 
 #[test]

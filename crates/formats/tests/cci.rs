@@ -25,25 +25,10 @@ fn every_item_matches_cci_csv() {
         // The CSV keeps the XML's untrimmed text; the reader trims every text node.
         let csv = |column: &str| Some(row[column].trim());
         assert_eq!(cci.status.as_deref(), csv("status"), "{}", cci.cci);
-        assert_eq!(
-            cci.publish_date.as_deref(),
-            csv("publishdate"),
-            "{}",
-            cci.cci
-        );
-        assert_eq!(
-            cci.contributor.as_deref(),
-            csv("contributor"),
-            "{}",
-            cci.cci
-        );
+        assert_eq!(cci.publish_date.as_deref(), csv("publishdate"), "{}", cci.cci);
+        assert_eq!(cci.contributor.as_deref(), csv("contributor"), "{}", cci.cci);
         assert_eq!(cci.cci_type.as_deref(), csv("type"), "{}", cci.cci);
-        assert_eq!(
-            Some(cci.definition.as_str()),
-            csv("definition"),
-            "{}",
-            cci.cci
-        );
+        assert_eq!(Some(cci.definition.as_str()), csv("definition"), "{}", cci.cci);
     }
 }
 
@@ -60,25 +45,12 @@ fn ap_acronym_and_control_match_cci_reference_csv() {
     assert!(first_reference.len() > 3000);
     for row in &first_reference {
         let cci = by_id[row["cci"].as_str()];
-        assert_eq!(
-            cci.ap_acronym().as_deref(),
-            Some(row["indexDisa"].as_str()),
-            "{}",
-            cci.cci
-        );
-        assert_eq!(
-            cci.control().as_deref(),
-            Some(row["parentControl"].as_str()),
-            "{}",
-            cci.cci
-        );
+        assert_eq!(cci.ap_acronym().as_deref(), Some(row["indexDisa"].as_str()), "{}", cci.cci);
+        assert_eq!(cci.control().as_deref(), Some(row["parentControl"].as_str()), "{}", cci.cci);
         let reference = &cci.references[0];
         assert_eq!(reference.title, row["title"]);
         assert_eq!(reference.version, row["version"]);
-        assert_eq!(
-            reference.location.as_deref(),
-            Some(row["location"].as_str())
-        );
+        assert_eq!(reference.location.as_deref(), Some(row["location"].as_str()));
     }
 }
 
@@ -86,10 +58,7 @@ fn ap_acronym_and_control_match_cci_reference_csv() {
 fn a_known_cci() {
     let ccis = load();
     let cci = ccis.iter().find(|c| c.cci == "000366").expect("CCI-000366");
-    assert_eq!(
-        cci.definition,
-        "Implement the security configuration settings."
-    );
+    assert_eq!(cci.definition, "Implement the security configuration settings.");
     assert_eq!(cci.ap_acronym().as_deref(), Some("CM-6 b"));
     assert_eq!(cci.control().as_deref(), Some("CM-6"));
     let two = ccis.iter().find(|c| c.cci == "002153").expect("CCI-002153");
@@ -103,10 +72,5 @@ fn a_truncated_list_is_an_error() {
     assert!(matches!(parse_cci_list(half), Err(FormatError::Xml { .. })));
     let benchmark = common::read("stigs/U_VPN_SRG-OTHER_V1R1_Manual-xccdf.xml");
     let err = parse_cci_list(&benchmark).unwrap_err();
-    assert_eq!(
-        err,
-        FormatError::NotCciList {
-            root: "Benchmark".into()
-        }
-    );
+    assert_eq!(err, FormatError::NotCciList { root: "Benchmark".into() });
 }

@@ -39,12 +39,7 @@ fn scan_statuses(text: &str) -> BTreeMap<&'static str, usize> {
     ];
     mapping
         .iter()
-        .map(|(ckl, api)| {
-            (
-                *api,
-                common::count(text, &format!("<STATUS>{ckl}</STATUS>")),
-            )
-        })
+        .map(|(ckl, api)| (*api, common::count(text, &format!("<STATUS>{ckl}</STATUS>"))))
         .filter(|(_, n)| *n > 0)
         .collect()
 }
@@ -73,11 +68,7 @@ fn ckl_review_counts_match_the_status_elements() {
         let text = String::from_utf8(bytes.clone()).expect("UTF-8");
         let checklist = parse_ckl(&bytes).expect("parses");
         let reviews = checklist.stigs.iter().flat_map(|stig| stig.reviews.iter());
-        assert_eq!(
-            tally(reviews.map(|r| &r.result)),
-            scan_statuses(&text),
-            "{name}"
-        );
+        assert_eq!(tally(reviews.map(|r| &r.result)), scan_statuses(&text), "{name}");
     }
 }
 
@@ -88,19 +79,10 @@ fn evaluate_stig_chrome_ckl() {
     let target = &checklist.target;
     assert_eq!(target.name.as_deref(), Some("CA1294WK16078"));
     assert_eq!(target.ip.as_deref(), Some("130.163.x.x, 192.168.x.x"));
-    assert_eq!(
-        target.mac.as_deref(),
-        Some("00:05:9A:3C:7A:00, 2C:DB:07:3D:E5:9B")
-    );
-    assert_eq!(
-        target.fqdn.as_deref(),
-        Some("ca1294wk16078.cranrdte.navy.mil")
-    );
+    assert_eq!(target.mac.as_deref(), Some("00:05:9A:3C:7A:00, 2C:DB:07:3D:E5:9B"));
+    assert_eq!(target.fqdn.as_deref(), Some("ca1294wk16078.cranrdte.navy.mil"));
     assert!(!target.noncomputing);
-    assert_eq!(
-        target.metadata,
-        BTreeMap::from([("cklRole".into(), "Workstation".into())])
-    );
+    assert_eq!(target.metadata, BTreeMap::from([("cklRole".into(), "Workstation".into())]));
 
     assert_eq!(checklist.stigs.len(), 1);
     let stig = &checklist.stigs[0];
@@ -108,20 +90,12 @@ fn evaluate_stig_chrome_ckl() {
     assert_eq!(stig.revision_str.as_deref(), Some("V2R8"));
     assert_eq!(stig.reviews.len(), 43);
     let text = common::read_string("checklists/evalstig_chrome_V2R8_win.ckl");
-    assert_eq!(
-        tally(stig.reviews.iter().map(|r| &r.result)),
-        scan_statuses(&text)
-    );
+    assert_eq!(tally(stig.reviews.iter().map(|r| &r.result)), scan_statuses(&text));
 
     let first = &stig.reviews[0];
     assert_eq!(first.rule_id, "SV-221558r769351_rule");
-    assert!(first
-        .detail
-        .starts_with("Evaluate-STIG 1.2310.1 (Scan-GoogleChrome_Checks) found"));
-    assert!(
-        first.detail.ends_with("Type:\t\tREG_DWORD"),
-        "detail is trimmed"
-    );
+    assert!(first.detail.starts_with("Evaluate-STIG 1.2310.1 (Scan-GoogleChrome_Checks) found"));
+    assert!(first.detail.ends_with("Type:\t\tREG_DWORD"), "detail is trimmed");
     assert_eq!(first.comment, "");
 }
 
@@ -138,10 +112,7 @@ fn evaluate_stig_comments_become_result_engines() {
     });
     assert_eq!(reviews[0].result_engine.as_ref(), Some(&engine));
 
-    let answered = reviews
-        .iter()
-        .find(|r| r.rule_id == "SV-221584r850366_rule")
-        .expect("rule");
+    let answered = reviews.iter().find(|r| r.rule_id == "SV-221584r850366_rule").expect("rule");
     let mut with_override = engine.clone();
     with_override["overrides"] = json!([{
         "authority": "Google_Chrome_Current_Windows_AnswerFile.xml",
@@ -150,27 +121,14 @@ fn evaluate_stig_comments_become_result_engines() {
         "remark": "Evaluate-STIG Answer File",
     }]);
     assert_eq!(answered.result_engine.as_ref(), Some(&with_override));
-    assert!(answered
-        .comment
-        .starts_with("Evaluate-STIG answer file for Key 'DEFAULT'"));
-    let overridden = reviews
-        .iter()
-        .filter(|r| r.result_engine.as_ref() != Some(&engine));
+    assert!(answered.comment.starts_with("Evaluate-STIG answer file for Key 'DEFAULT'"));
+    let overridden = reviews.iter().filter(|r| r.result_engine.as_ref() != Some(&engine));
     assert_eq!(overridden.count(), 1);
 
     let combined = cklb("evalstig_combined_chrome.cklb");
-    assert_eq!(
-        combined.stigs[0].reviews[0].result_engine.as_ref(),
-        Some(&engine)
-    );
-    let edge = combined.stigs[1].reviews[0]
-        .result_engine
-        .as_ref()
-        .expect("engine");
-    assert_eq!(
-        edge["checkContent"]["location"],
-        "Scan-MicrosoftEdge_Checks:1.2023.7.24"
-    );
+    assert_eq!(combined.stigs[0].reviews[0].result_engine.as_ref(), Some(&engine));
+    let edge = combined.stigs[1].reviews[0].result_engine.as_ref().expect("engine");
+    assert_eq!(edge["checkContent"]["location"], "Scan-MicrosoftEdge_Checks:1.2023.7.24");
 }
 
 #[test]
@@ -191,13 +149,7 @@ fn multi_stig_and_non_computing_checklists() {
     let ids: Vec<(&str, Option<&str>, usize)> = three
         .stigs
         .iter()
-        .map(|s| {
-            (
-                s.benchmark_id.as_str(),
-                s.revision_str.as_deref(),
-                s.reviews.len(),
-            )
-        })
+        .map(|s| (s.benchmark_id.as_str(), s.revision_str.as_deref(), s.reviews.len()))
         .collect();
     let total: usize = ids.iter().map(|(_, _, n)| n).sum();
     assert_eq!(ids[0].0, "AAA_Service_SRG");
@@ -233,12 +185,7 @@ fn multi_stig_and_non_computing_checklists() {
         ]
     );
     let vpn = tally(viewer3.stigs[2].reviews.iter().map(|r| &r.result));
-    let want = [
-        ("fail", 2),
-        ("notapplicable", 1),
-        ("notchecked", 4),
-        ("pass", 3),
-    ];
+    let want = [("fail", 2), ("notapplicable", 1), ("notchecked", 4), ("pass", 3)];
     assert_eq!(vpn, BTreeMap::from(want));
 }
 
@@ -249,25 +196,14 @@ fn converted_cklb_with_a_non_disa_stig_id() {
     let stig = &checklist.stigs[0];
     assert_eq!(stig.benchmark_id, "redhat-enterprise-linux-8-stig-baseline");
     assert_eq!(stig.revision_str.as_deref(), Some("V1R13"));
-    let want = [
-        ("fail", 1),
-        ("notapplicable", 1),
-        ("notchecked", 1),
-        ("pass", 1),
-    ];
-    assert_eq!(
-        tally(stig.reviews.iter().map(|r| &r.result)),
-        BTreeMap::from(want)
-    );
+    let want = [("fail", 1), ("notapplicable", 1), ("notchecked", 1), ("pass", 1)];
+    assert_eq!(tally(stig.reviews.iter().map(|r| &r.result)), BTreeMap::from(want));
 }
 
 #[test]
 fn chrome_cklb_without_a_version_has_no_revision() {
     let checklist = cklb("evalstig_combined_chrome.cklb");
-    assert_eq!(
-        checklist.stigs[0].benchmark_id,
-        "Google_Chrome_Current_Windows"
-    );
+    assert_eq!(checklist.stigs[0].benchmark_id, "Google_Chrome_Current_Windows");
     assert_eq!(checklist.stigs[0].revision_str, None);
     assert_eq!(checklist.stigs[0].reviews[0].detail, "test");
 }
@@ -276,16 +212,9 @@ fn chrome_cklb_without_a_version_has_no_revision() {
 fn multi_line_and_invalid_addresses_are_kept_as_written() {
     let multi = ckl("ckl_multiple_ip_addresses.ckl");
     assert_eq!(multi.target.name.as_deref(), Some("="));
-    assert_eq!(
-        multi.target.ip.as_deref(),
-        Some("10.1.11.12\n192.168.1.50\n172.16.0.23")
-    );
+    assert_eq!(multi.target.ip.as_deref(), Some("10.1.11.12\n192.168.1.50\n172.16.0.23"));
     let invalid = ckl("ckl_invalid_metadata.ckl");
     assert_eq!(invalid.target.ip.as_deref(), Some("invalid"));
-    let tech = invalid
-        .target
-        .metadata
-        .get("cklTechArea")
-        .map(String::as_str);
+    let tech = invalid.target.metadata.get("cklTechArea").map(String::as_str);
     assert_eq!(tech, Some("Exchange Server"));
 }

@@ -26,30 +26,16 @@ fn build_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
 fn nested_library_zips_are_flattened() {
     let benchmark = common::read("stigs/U_VPN_SRG_V1R1_Manual-xccdf.xml");
     let inner = build_zip(&[("U_VPN_SRG_V1R1_Manual-xccdf.xml", &benchmark)]);
-    let outer = build_zip(&[
-        ("U_VPN_SRG_V1R1_STIG.zip", &inner),
-        ("readme.txt", b"hello"),
-    ]);
+    let outer = build_zip(&[("U_VPN_SRG_V1R1_STIG.zip", &inner), ("readme.txt", b"hello")]);
     assert!(is_zip(&outer));
     assert_eq!(detect(&outer), Kind::Zip);
 
     let found = members(&outer, &Limits::default()).expect("reads");
     let names: Vec<&str> = found.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "U_VPN_SRG_V1R1_STIG.zip/U_VPN_SRG_V1R1_Manual-xccdf.xml",
-            "readme.txt"
-        ]
-    );
+    assert_eq!(names, ["U_VPN_SRG_V1R1_STIG.zip/U_VPN_SRG_V1R1_Manual-xccdf.xml", "readme.txt"]);
     assert_eq!(found[0].bytes, benchmark);
     assert_eq!(detect(&found[0].bytes), Kind::Benchmark);
-    assert_eq!(
-        parse_benchmark(&found[0].bytes)
-            .expect("parses")
-            .revision_str(),
-        "V1R1"
-    );
+    assert_eq!(parse_benchmark(&found[0].bytes).expect("parses").revision_str(), "V1R1");
     assert_eq!(detect(&found[1].bytes), Kind::Unknown);
 }
 
@@ -63,34 +49,20 @@ fn a_zip_that_inflates_far_beyond_its_size_is_a_bomb() {
     assert!(err.to_string().contains("200 times"), "{err}");
 
     let nested = build_zip(&[("inner.zip", &bomb)]);
-    assert!(matches!(
-        members(&nested, &Limits::default()),
-        Err(FormatError::ZipBomb { .. })
-    ));
+    assert!(matches!(members(&nested, &Limits::default()), Err(FormatError::ZipBomb { .. })));
 }
 
 #[test]
 fn total_size_and_entry_limits_hold() {
     let text = vec![b'x'; 5_000];
     let zip = build_zip(&[("a.txt", &text), ("b.txt", &text), ("c.txt", &text)]);
-    let small = Limits {
-        max_total_bytes: 12_000,
-        ..Limits::default()
-    };
+    let small = Limits { max_total_bytes: 12_000, ..Limits::default() };
     let err = members(&zip, &small).unwrap_err();
     assert!(err.to_string().contains("more than 12000 bytes"), "{err}");
-    let few = Limits {
-        max_entries: 2,
-        ..Limits::default()
-    };
+    let few = Limits { max_entries: 2, ..Limits::default() };
     let err = members(&zip, &few).unwrap_err();
     assert!(err.to_string().contains("more than 2 entries"), "{err}");
-    assert_eq!(
-        members(&zip, &Limits::default())
-            .expect("within limits")
-            .len(),
-        3
-    );
+    assert_eq!(members(&zip, &Limits::default()).expect("within limits").len(), 3);
 }
 
 #[test]
@@ -99,10 +71,7 @@ fn corrupt_zips_are_zip_errors() {
     assert!(matches!(err, FormatError::Zip(_)), "{err:?}");
     let good = build_zip(&[("a.txt", b"some text that is long enough to matter")]);
     let cut = &good[..good.len() - 30];
-    assert!(matches!(
-        members(cut, &Limits::default()),
-        Err(FormatError::Zip(_))
-    ));
+    assert!(matches!(members(cut, &Limits::default()), Err(FormatError::Zip(_))));
 }
 
 #[test]
@@ -128,8 +97,5 @@ fn every_data_file_is_sniffed_by_content() {
         assert_eq!(detect(&bytes), want, "{name}");
     }
     assert_eq!(detect(&common::read("cci/U_CCI_List.xml")), Kind::CciList);
-    assert_eq!(
-        detect(&common::read("appdata/appdata.jsonl")),
-        Kind::Unknown
-    );
+    assert_eq!(detect(&common::read("appdata/appdata.jsonl")), Kind::Unknown);
 }

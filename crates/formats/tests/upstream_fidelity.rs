@@ -21,10 +21,7 @@ fn appdata_tables() -> BTreeMap<String, Rows> {
         let value: Value = serde_json::from_str(line).expect("jsonl line");
         if let Some(columns) = value.get("columns").and_then(Value::as_str) {
             let table = value["table"].as_str().expect("table name").to_string();
-            let names = columns
-                .split(',')
-                .map(|c| c.trim_matches('`').to_string())
-                .collect();
+            let names = columns.split(',').map(|c| c.trim_matches('`').to_string()).collect();
             current = Some((table, names));
         } else if let (Some((table, names)), Some(row)) = (&current, value.as_array()) {
             let row = names.iter().cloned().zip(row.iter().cloned()).collect();
@@ -37,9 +34,7 @@ fn appdata_tables() -> BTreeMap<String, Rows> {
 fn buffer(value: &Value) -> Vec<u8> {
     let data = value["data"].as_str().expect("buffer data");
     let encoded = data.strip_prefix("base64:").expect("base64 buffer");
-    base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .expect("valid base64")
+    base64::engine::general_purpose::STANDARD.decode(encoded).expect("valid base64")
 }
 
 fn opt_str(value: &Value) -> Option<String> {
@@ -48,42 +43,14 @@ fn opt_str(value: &Value) -> Option<String> {
 
 fn assert_rule(rule: &Rule, group_id: &str, group_title: &str, row: &HashMap<String, Value>) {
     let id = &rule.rule_id;
-    assert_eq!(
-        rule.check_digest.to_vec(),
-        buffer(&row["checkDigest"]),
-        "{id} checkDigest"
-    );
-    assert_eq!(
-        rule.fix_digest.to_vec(),
-        buffer(&row["fixDigest"]),
-        "{id} fixDigest"
-    );
-    assert_eq!(
-        Some(rule.check_system.clone()),
-        opt_str(&row["checkSystem"]),
-        "{id} system"
-    );
+    assert_eq!(rule.check_digest.to_vec(), buffer(&row["checkDigest"]), "{id} checkDigest");
+    assert_eq!(rule.fix_digest.to_vec(), buffer(&row["fixDigest"]), "{id} fixDigest");
+    assert_eq!(Some(rule.check_system.clone()), opt_str(&row["checkSystem"]), "{id} system");
     assert_eq!(rule.fixref, opt_str(&row["fixref"]), "{id} fixref");
-    assert_eq!(
-        Some(group_id.to_string()),
-        opt_str(&row["groupId"]),
-        "{id} groupId"
-    );
-    assert_eq!(
-        Some(group_title.to_string()),
-        opt_str(&row["groupTitle"]),
-        "{id}"
-    );
-    assert_eq!(
-        Some(rule.version.clone()),
-        opt_str(&row["version"]),
-        "{id} version"
-    );
-    assert_eq!(
-        Some(rule.title.clone()),
-        opt_str(&row["title"]),
-        "{id} title"
-    );
+    assert_eq!(Some(group_id.to_string()), opt_str(&row["groupId"]), "{id} groupId");
+    assert_eq!(Some(group_title.to_string()), opt_str(&row["groupTitle"]), "{id}");
+    assert_eq!(Some(rule.version.clone()), opt_str(&row["version"]), "{id} version");
+    assert_eq!(Some(rule.title.clone()), opt_str(&row["title"]), "{id} title");
     // A rule without a severity attribute has severity "" here and NULL upstream.
     let severity = Some(rule.severity.clone()).filter(|s| !s.is_empty());
     assert_eq!(severity, opt_str(&row["severity"]), "{id} severity");
@@ -107,14 +74,8 @@ fn assert_rule(rule: &Rule, group_id: &str, group_title: &str, row: &HashMap<Str
 
 fn assert_revision(benchmark: &Benchmark, row: &HashMap<String, Value>) {
     let counts = benchmark.counts();
-    assert_eq!(
-        Some(benchmark.benchmark_date.clone().unwrap()),
-        opt_str(&row["benchmarkDate"])
-    );
-    assert_eq!(
-        benchmark.benchmark_date_sql,
-        opt_str(&row["benchmarkDateSql"])
-    );
+    assert_eq!(Some(benchmark.benchmark_date.clone().unwrap()), opt_str(&row["benchmarkDate"]));
+    assert_eq!(benchmark.benchmark_date_sql, opt_str(&row["benchmarkDateSql"]));
     assert_eq!(benchmark.status, opt_str(&row["status"]));
     assert_eq!(benchmark.status_date, opt_str(&row["statusDate"]));
     assert_eq!(benchmark.description, opt_str(&row["description"]));
@@ -133,9 +94,7 @@ fn ccis_by_rgr(tables: &BTreeMap<String, Rows>) -> HashMap<u64, Vec<String>> {
     let mut map: HashMap<u64, Vec<String>> = HashMap::new();
     for row in &tables["rev_group_rule_cci_map"] {
         let rgr = row["rgrId"].as_u64().unwrap();
-        map.entry(rgr)
-            .or_default()
-            .push(row["cci"].as_str().unwrap().to_string());
+        map.entry(rgr).or_default().push(row["cci"].as_str().unwrap().to_string());
     }
     map
 }
@@ -153,9 +112,7 @@ fn every_field_and_digest_matches_what_upstream_stored() {
     for (file, expected_rules) in files {
         let benchmark = parse_benchmark(&common::read(file)).expect(file);
         let rev_id = benchmark.rev_id();
-        let revision = tables["revision"]
-            .iter()
-            .find(|r| r["revId"] == rev_id.as_str());
+        let revision = tables["revision"].iter().find(|r| r["revId"] == rev_id.as_str());
         assert_revision(&benchmark, revision.expect("revision in appdata"));
         let rows: HashMap<&str, &HashMap<String, Value>> = tables["rev_group_rule_map"]
             .iter()
@@ -166,9 +123,7 @@ fn every_field_and_digest_matches_what_upstream_stored() {
         let mut seen = 0;
         for group in &benchmark.groups {
             for rule in &group.rules {
-                let row = rows
-                    .get(rule.rule_id.as_str())
-                    .expect("rule stored upstream");
+                let row = rows.get(rule.rule_id.as_str()).expect("rule stored upstream");
                 assert_rule(rule, &group.group_id, &group.title, row);
                 let stored = ccis.get(&row["rgrId"].as_u64().unwrap()).cloned();
                 let mut stored = stored.unwrap_or_default();

@@ -24,10 +24,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     Router::new()
         .nest("/api", api)
-        .route(
-            "/oidc/.well-known/openid-configuration",
-            get(oidc_discovery),
-        )
+        .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
         .layer(from_fn(telemetry::request_span))
         .with_state(state)
@@ -39,9 +36,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
 
 async fn not_found() -> ApiError {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use stigward_auth::{Privileges, TokenError};
 use stigward_domain::Role;
+use stigward_storage::access::AccessMap;
 use stigward_storage::grants::EffectiveGrant;
 
 use crate::error::{ApiError, ApiResult};
@@ -50,9 +51,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// The elevation check reads the raw query string: only the literal `true` elevates.
@@ -101,27 +100,19 @@ async fn set_up_user(
 ) -> ApiResult<i64> {
     let claims_value = Value::Object(claims.clone());
     let Some(user) = state.store.user_by_name(username).await? else {
-        return Ok(state
-            .store
-            .create_user_from_token(username, now, &claims_value)
-            .await?);
+        return Ok(state.store.create_user_from_token(username, now, &claims_value).await?);
     };
     if !user.available {
         return Err(ApiError::UserUnavailable);
     }
     let assertion = &state.claims.assertion;
-    let stale_access = user
-        .last_access
-        .is_none_or(|t| now - t >= LAST_ACCESS_RESOLUTION);
+    let stale_access = user.last_access.is_none_or(|t| now - t >= LAST_ACCESS_RESOLUTION);
     let new_claims = user.last_claims.as_object().is_none_or(|c| c.is_empty())
         || user.last_claims.get(assertion) != claims.get(assertion);
     if stale_access || new_claims {
         let access = stale_access.then_some(now);
         let claims = new_claims.then_some(&claims_value);
-        state
-            .store
-            .record_user_visit(user.user_id, access, claims)
-            .await?;
+        state.store.record_user_visit(user.user_id, access, claims).await?;
     }
     Ok(user.user_id)
 }
@@ -190,18 +181,11 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
-        let user = parts
-            .extensions
-            .get::<Authenticated>()
-            .cloned()
-            .ok_or(ApiError::NoToken)?;
+        let user = parts.extensions.get::<Authenticated>().cloned().ok_or(ApiError::NoToken)?;
         if !stigward_auth::has_scope(&user.scopes, &[S::REQUIRED]) {
             return Err(ApiError::OutOfScope);
         }
-        Ok(Caller {
-            user,
-            _scope: PhantomData,
-        })
+        Ok(Caller { user, _scope: PhantomData })
     }
 }
 
@@ -222,10 +206,7 @@ impl Authenticated {
         collection_id: i64,
         minimum: Role,
     ) -> ApiResult<CollectionAccess> {
-        let grant = state
-            .store
-            .effective_grant(self.user_id, collection_id)
-            .await?;
+        let grant = state.store.effective_grant(self.user_id, collection_id).await?;
         let role = match (&grant, self.elevate) {
             (_, true) => Role::Owner,
             (Some(grant), false) => grant.role,
@@ -234,11 +215,18 @@ impl Authenticated {
         if role < minimum {
             return Err(ApiError::Privilege(None));
         }
-        Ok(CollectionAccess {
-            collection_id,
-            role,
-            grant,
-        })
+        Ok(CollectionAccess { collection_id, role, grant })
+    }
+}
+
+impl CollectionAccess {
+    /// The caller's access to each asset/STIG pair of the collection. Elevation confers no
+    /// review access, so an elevated caller without a grant gets none.
+    pub async fn access_map(&self, state: &AppState) -> ApiResult<AccessMap> {
+        match &self.grant {
+            Some(grant) => Ok(state.store.access_map(grant).await?),
+            None => Ok(AccessMap::default()),
+        }
     }
 }
 

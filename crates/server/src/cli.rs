@@ -104,11 +104,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     claims.insert(args.claims.jwt_username_claim.clone(), json!(args.user));
     claims.insert(args.claims.jwt_scope_claim.clone(), json!(args.scope));
     claims.insert(args.claims.jwt_name_claim.clone(), json!(args.user));
-    set_path(
-        &mut claims,
-        &args.claims.jwt_privileges_claim,
-        json!(args.privileges),
-    );
+    set_path(&mut claims, &args.claims.jwt_privileges_claim, json!(args.privileges));
     let token = issuer.issue(claims, Duration::from_secs(args.hours * 3600))?;
     println!("{token}");
     Ok(())
@@ -163,10 +159,7 @@ async fn import_local(
     path: &std::path::Path,
     bytes: &[u8],
 ) -> anyhow::Result<String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     match detect(bytes) {
         Kind::Benchmark | Kind::Zip | Kind::ScapDataStream => {
@@ -181,13 +174,8 @@ async fn import_local(
             Ok(lines.join("\n"))
         }
         Kind::CciList => {
-            let loaded = library::import_cci_list(store, bytes)
-                .await
-                .map_err(api_error)?;
-            Ok(format!(
-                "{name}: {} CCIs, {} references",
-                loaded.cci_count, loaded.reference_count
-            ))
+            let loaded = library::import_cci_list(store, bytes).await.map_err(api_error)?;
+            Ok(format!("{name}: {} CCIs, {} references", loaded.cci_count, loaded.reference_count))
         }
         Kind::Ckl | Kind::Cklb => import_checklist_file(store, args, &name, bytes, now).await,
         Kind::XccdfResults => bail!("{name}: XCCDF result files are not imported yet"),
@@ -207,10 +195,7 @@ async fn import_checklist_file(
         _ => stigward_formats::checklist::parse_cklb(bytes),
     }
     .with_context(|| format!("reading checklist {name}"))?;
-    let collection = args
-        .collection
-        .as_deref()
-        .context("checklists need --collection NAME")?;
+    let collection = args.collection.as_deref().context("checklists need --collection NAME")?;
     let collection_id = store
         .collections(None, None, Default::default())
         .await?
@@ -220,30 +205,17 @@ async fn import_checklist_file(
         .with_context(|| format!("no collection named {collection}"))?;
     let user_id = match store.user_by_name(&args.user).await? {
         Some(user) => user.user_id,
-        None => {
-            store
-                .create_user_from_token(&args.user, now, &json!({}))
-                .await?
-        }
+        None => store.create_user_from_token(&args.user, now, &json!({})).await?,
     };
-    let writer = Writer {
-        user_id,
-        role: Role::Owner,
-        now,
-        batch: false,
-    };
+    let writer = Writer { user_id, role: Role::Owner, now, batch: false };
     let target = ChecklistTarget {
         collection_id,
         asset_name: args.asset.as_deref(),
         create_asset: args.create_asset,
     };
-    let report = library::import_checklist(store, &checklist, target, writer)
-        .await
-        .map_err(api_error)?;
-    Ok(format!(
-        "{name}: {}",
-        serde_json::to_string_pretty(&report)?
-    ))
+    let report =
+        library::import_checklist(store, &checklist, target, writer).await.map_err(api_error)?;
+    Ok(format!("{name}: {}", serde_json::to_string_pretty(&report)?))
 }
 
 fn api_error(err: crate::error::ApiError) -> anyhow::Error {
@@ -256,10 +228,7 @@ async fn import_remote(server: &str, token: &str, files: &[PathBuf]) -> anyhow::
     let base = server.trim_end_matches('/');
     for path in files {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let url = match detect(&bytes) {
             Kind::CciList => format!("{base}/api/op/ccis?elevate=true"),
             Kind::Benchmark | Kind::Zip => format!("{base}/api/stigs?elevate=true"),
@@ -267,12 +236,7 @@ async fn import_remote(server: &str, token: &str, files: &[PathBuf]) -> anyhow::
         };
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name.clone());
         let form = reqwest::multipart::Form::new().part("importFile", part);
-        let response = client
-            .post(url)
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await?;
+        let response = client.post(url).bearer_auth(token).multipart(form).send().await?;
         let status = response.status();
         let body = response.text().await?;
         if !status.is_success() {

@@ -44,10 +44,7 @@ impl fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreConfig")
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_deref().map(mask_password),
-            )
+            .field("database_url", &self.database_url.as_deref().map(mask_password))
             .field("db_max_connections", &self.db_max_connections)
             .finish()
     }
@@ -74,18 +71,10 @@ pub struct ClaimConfig {
     #[arg(long, env = "STIGMAN_JWT_SCOPE_CLAIM", default_value = "scope")]
     pub jwt_scope_claim: String,
     /// Claim holding the username.
-    #[arg(
-        long,
-        env = "STIGMAN_JWT_USERNAME_CLAIM",
-        default_value = "preferred_username"
-    )]
+    #[arg(long, env = "STIGMAN_JWT_USERNAME_CLAIM", default_value = "preferred_username")]
     pub jwt_username_claim: String,
     /// Claim holding a service account's client id.
-    #[arg(
-        long,
-        env = "STIGMAN_JWT_SERVICENAME_CLAIM",
-        default_value = "clientId"
-    )]
+    #[arg(long, env = "STIGMAN_JWT_SERVICENAME_CLAIM", default_value = "clientId")]
     pub jwt_servicename_claim: String,
     /// Claim holding the user's full name.
     #[arg(long, env = "STIGMAN_JWT_NAME_CLAIM", default_value = "name")]
@@ -94,11 +83,7 @@ pub struct ClaimConfig {
     #[arg(long, env = "STIGMAN_JWT_EMAIL_CLAIM", default_value = "email")]
     pub jwt_email_claim: String,
     /// Dotted path of the claim holding the privileges (`admin`, `create_collection`).
-    #[arg(
-        long,
-        env = "STIGMAN_JWT_PRIVILEGES_CLAIM",
-        default_value = "realm_access.roles"
-    )]
+    #[arg(long, env = "STIGMAN_JWT_PRIVILEGES_CLAIM", default_value = "realm_access.roles")]
     pub jwt_privileges_claim: String,
     /// Claim holding the assertion id; a new value refreshes the stored claims.
     #[arg(long, env = "STIGMAN_JWT_ASSERTION_CLAIM", default_value = "jti")]
@@ -176,9 +161,7 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// The external provider, if one is configured.
     pub fn external_provider(&self) -> Option<&str> {
-        self.oidc_provider
-            .as_deref()
-            .or(self.api_authority.as_deref())
+        self.oidc_provider.as_deref().or(self.api_authority.as_deref())
     }
 
     /// The URL at which the built-in issuer publishes its discovery document.
@@ -216,10 +199,7 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(
-            mask_password("postgres://sa:hunter2@db/stig"),
-            "postgres://sa:****@db/stig"
-        );
+        assert_eq!(mask_password("postgres://sa:hunter2@db/stig"), "postgres://sa:****@db/stig");
         assert_eq!(mask_password("postgres://db/stig"), "postgres://db/stig");
         assert_eq!(mask_password("sqlite:./x.db"), "sqlite:./x.db");
     }

@@ -115,16 +115,10 @@ impl IntoResponse for ApiError {
             ApiError::Validation(message) => message.clone(),
             _ => error.to_string(),
         };
-        let body = ErrorBody {
-            error,
-            code: None,
-            detail,
-        };
+        let body = ErrorBody { error, code: None, detail };
         let mut response = (status, Json(body)).into_response();
         // the request span's summary line logs the cause once; see `telemetry`
-        response
-            .extensions_mut()
-            .insert(ErrorCause(self.to_string()));
+        response.extensions_mut().insert(ErrorCause(self.to_string()));
         response
     }
 }

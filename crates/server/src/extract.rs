@@ -58,9 +58,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 impl Params {
     /// Every value of a repeatable parameter.
     pub fn all(&mut self, name: &str) -> Vec<String> {
-        let (taken, rest) = std::mem::take(&mut self.0)
-            .into_iter()
-            .partition(|(k, _)| k == name);
+        let (taken, rest) = std::mem::take(&mut self.0).into_iter().partition(|(k, _)| k == name);
         self.0 = rest;
         taken.into_iter().map(|(_, v)| v).collect()
     }
@@ -71,9 +69,7 @@ impl Params {
         match values.len() {
             0 => Ok(None),
             1 => Ok(values.pop()),
-            _ => Err(ApiError::Validation(format!(
-                "request/query/{name} must be a single value"
-            ))),
+            _ => Err(ApiError::Validation(format!("request/query/{name} must be a single value"))),
         }
     }
 
@@ -112,24 +108,19 @@ impl Params {
     }
 
     pub fn id(&mut self, name: &str) -> ApiResult<Option<i64>> {
-        self.one(name)?
-            .map(|v| parse_id(&v, &format!("query/{name}")))
-            .transpose()
+        self.one(name)?.map(|v| parse_id(&v, &format!("query/{name}"))).transpose()
     }
 
     pub fn ids(&mut self, name: &str) -> ApiResult<Vec<i64>> {
-        self.all(name)
-            .iter()
-            .map(|v| parse_id(v, &format!("query/{name}")))
-            .collect()
+        self.all(name).iter().map(|v| parse_id(v, &format!("query/{name}"))).collect()
     }
 
     /// Refuses any parameter no one took.
     pub fn finish(self) -> ApiResult<()> {
         match self.0.first() {
-            Some((name, _)) => Err(ApiError::Validation(format!(
-                "Unknown query parameter '{name}'"
-            ))),
+            Some((name, _)) => {
+                Err(ApiError::Validation(format!("Unknown query parameter '{name}'")))
+            }
             None => Ok(()),
         }
     }
@@ -147,11 +138,7 @@ mod tests {
     use super::*;
 
     fn params(q: &str) -> Params {
-        Params(
-            form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Params(form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into(), v.into())).collect())
     }
 
     #[test]

@@ -33,18 +33,15 @@ pub fn parse_upload(file_name: &str, bytes: &[u8]) -> ApiResult<Vec<Parsed>> {
         Kind::Benchmark => Ok(vec![parse_one(file_name, bytes)?]),
         Kind::ScapDataStream => Err(ApiError::unprocessable("SCAP Benchmarks are not imported.")),
         Kind::Zip => parse_zip(bytes),
-        _ => Err(ApiError::client(format!(
-            "{file_name} is not an XCCDF benchmark or a zip of them"
-        ))),
+        _ => {
+            Err(ApiError::client(format!("{file_name} is not an XCCDF benchmark or a zip of them")))
+        }
     }
 }
 
 fn parse_one(file_name: &str, bytes: &[u8]) -> ApiResult<Parsed> {
     let benchmark = parse_benchmark(bytes).map_err(|e| format_error(file_name, e))?;
-    Ok(Parsed {
-        marking: marking_of(file_name),
-        benchmark,
-    })
+    Ok(Parsed { marking: marking_of(file_name), benchmark })
 }
 
 fn parse_zip(bytes: &[u8]) -> ApiResult<Vec<Parsed>> {
@@ -77,11 +74,8 @@ pub async fn import_benchmarks(
 ) -> ApiResult<Vec<RevisionPost>> {
     let mut results = Vec::with_capacity(parsed.len());
     for p in parsed {
-        results.push(
-            store
-                .import_benchmark(&p.benchmark, p.marking.as_deref(), clobber, now)
-                .await?,
-        );
+        results
+            .push(store.import_benchmark(&p.benchmark, p.marking.as_deref(), clobber, now).await?);
     }
     Ok(results)
 }
@@ -97,10 +91,7 @@ pub async fn import_cci_list(
     let ccis =
         stigward_formats::cci::parse_cci_list(bytes).map_err(|e| format_error("CCI list", e))?;
     let (cci_count, reference_count) = store.replace_ccis(&ccis).await?;
-    Ok(stigward_wire::stig::CciImport {
-        cci_count,
-        reference_count,
-    })
+    Ok(stigward_wire::stig::CciImport { cci_count, reference_count })
 }
 
 #[cfg(test)]
@@ -110,10 +101,7 @@ mod tests {
 
     #[test]
     fn marking_comes_from_the_file_name() {
-        assert_eq!(
-            marking_of("U_VPN_SRG_V1R1_Manual-xccdf.xml").as_deref(),
-            Some("U")
-        );
+        assert_eq!(marking_of("U_VPN_SRG_V1R1_Manual-xccdf.xml").as_deref(), Some("U"));
         assert_eq!(marking_of("dir/CUI_X.xml").as_deref(), Some("CUI"));
         assert_eq!(marking_of("FOUO_X.xml").as_deref(), Some("FOUO"));
         assert_eq!(marking_of("VPN.xml"), None);
@@ -181,12 +169,7 @@ pub async fn import_checklist(
     for stig in &checklist.stigs {
         stigs.push(import_stig(store, asset_id, stig, &options, &settings, writer).await?);
     }
-    Ok(ChecklistReport {
-        asset_id,
-        asset_name: name,
-        asset_created,
-        stigs,
-    })
+    Ok(ChecklistReport { asset_id, asset_name: name, asset_created, stigs })
 }
 
 async fn checklist_asset(
@@ -212,11 +195,7 @@ async fn checklist_asset(
         fqdn: t.fqdn.clone(),
         mac: t.mac.clone(),
         noncomputing: t.noncomputing,
-        metadata: t
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone().into()))
-            .collect(),
+        metadata: t.metadata.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect(),
         stigs: Vec::new(),
         label_names: None,
     };
@@ -269,9 +248,9 @@ async fn import_stig(
             None => report.skipped += 1,
         }
     }
-    let written = store
-        .write_asset_reviews(asset_id, items, settings, writer)
-        .await?;
+    let collection_id = store.asset_collection(asset_id).await?.ok_or(ApiError::NotFound(None))?;
+    let access = store.full_access_map(collection_id).await?;
+    let written = store.write_asset_reviews(asset_id, items, settings, writer, &access).await?;
     report.inserted = written.affected.inserted;
     report.updated = written.affected.updated;
     report.rejected = written.rejected;

@@ -13,44 +13,21 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
     let upload = DefaultBodyLimit::max(max_upload);
     Router::new()
         // Collection
-        .route(
-            "/collections",
-            get(collection::get_collections).post(collection::create_collection),
-        )
-        .route(
-            "/collections/{collectionId}",
-            get(collection::get_collection),
-        )
+        .route("/collections", get(collection::get_collections).post(collection::create_collection))
+        .route("/collections/{collectionId}", get(collection::get_collection))
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
-        .route(
-            "/collections/{collectionId}/reviews",
-            get(review::get_reviews_by_collection),
-        )
-        .route(
-            "/collections/{collectionId}/reviews/{assetId}",
-            post(review::post_reviews_by_asset),
-        )
+        .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
+        .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
         // Asset
         .route("/assets", post(asset::create_asset))
         .route("/assets/{assetId}", get(asset::get_asset))
-        .route(
-            "/assets/{assetId}/stigs/{benchmarkId}",
-            put(asset::attach_stig_to_asset),
-        )
+        .route("/assets/{assetId}/stigs/{benchmarkId}", put(asset::attach_stig_to_asset))
         // STIG
-        .route(
-            "/stigs",
-            get(stig::get_stigs)
-                .post(stig::import_benchmark)
-                .layer(upload),
-        )
-        .route(
-            "/stigs/{benchmarkId}/revisions",
-            get(stig::get_revisions_by_benchmark_id),
-        )
+        .route("/stigs", get(stig::get_stigs).post(stig::import_benchmark).layer(upload))
+        .route("/stigs/{benchmarkId}/revisions", get(stig::get_revisions_by_benchmark_id))
         .route(
             "/stigs/{benchmarkId}/revisions/{revisionStr}/rules",
             get(stig::get_rules_by_revision),

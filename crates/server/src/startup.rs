@@ -53,10 +53,7 @@ pub async fn build_state(config: ServeConfig) -> anyhow::Result<AppState> {
         Some(authority) => (external_verifier(&config, authority).await?, None),
         None => {
             let issuer = local_issuer(&config.store, config.local_issuer_url())?;
-            (
-                issuer.verifier(config.jwt_aud_value.clone()),
-                Some(Arc::new(issuer)),
-            )
+            (issuer.verifier(config.jwt_aud_value.clone()), Some(Arc::new(issuer)))
         }
     };
     let definition = definition(&config)?;
@@ -95,10 +92,7 @@ fn definition(config: &ServeConfig) -> anyhow::Result<Value> {
     let mut doc: Value = serde_norway::from_str(include_str!("../openapi.yaml"))
         .context("parsing the embedded OpenAPI document")?;
     doc["info"]["version"] = Value::String(env!("CARGO_PKG_VERSION").to_string());
-    let base = config
-        .local_issuer_url()
-        .trim_end_matches("/oidc")
-        .to_string();
+    let base = config.local_issuer_url().trim_end_matches("/oidc").to_string();
     doc["servers"] = serde_json::json!([{ "url": format!("{base}/api") }]);
     Ok(doc)
 }

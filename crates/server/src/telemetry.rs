@@ -29,10 +29,7 @@ pub async fn request_span(mut req: Request, next: Next) -> Response {
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_millis() as u64;
-    let cause = response
-        .extensions()
-        .get::<ErrorCause>()
-        .map(|c| c.0.clone());
+    let cause = response.extensions().get::<ErrorCause>().map(|c| c.0.clone());
     span.in_scope(|| match (status, cause) {
         (500.., Some(cause)) => tracing::error!(status, latency_ms, cause, "request failed"),
         (_, Some(cause)) => tracing::info!(status, latency_ms, cause, "request refused"),

@@ -37,15 +37,10 @@ fn benchmark_facts(file: &str) -> BenchmarkFacts {
     let text = std::fs::read_to_string(shared(&format!("data/stigs/{file}"))).unwrap();
     let root = &text[text.find("<Benchmark").unwrap()..];
     let benchmark_id = all_between(root, " id=\"", "\"")[0].to_string();
-    let version = all_between(root, "<version>", "</version>")[0]
-        .trim()
-        .to_string();
+    let version = all_between(root, "<version>", "</version>")[0].trim().to_string();
     let release_info = all_between(root, "<plain-text id=\"release-info\">", "<")[0];
     let release = release_info.split_whitespace().nth(1).unwrap().to_string();
-    let rule_ids = all_between(&text, "<Rule id=\"", "\"")
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let rule_ids = all_between(&text, "<Rule id=\"", "\"").iter().map(|s| s.to_string()).collect();
     let cci_refs = all_between(&text, "<ident system=\"http://cyber.mil/cci\">", "<").len()
         + all_between(&text, "<ident system=\"http://iase.disa.mil/cci\">", "<").len();
     BenchmarkFacts {
@@ -87,20 +82,13 @@ fn expected_metrics(benchmark: &BenchmarkFacts, ckl: &str) -> (Value, Vec<String
     let results = ckl_results(ckl);
     let loaded: BTreeSet<&String> = benchmark.rule_ids.iter().collect();
     let count = |status: &str| {
-        results
-            .iter()
-            .filter(|(id, (s, _))| loaded.contains(id) && s == status)
-            .count()
+        results.iter().filter(|(id, (s, _))| loaded.contains(id) && s == status).count()
     };
     let other = results
         .iter()
         .filter(|(id, (s, commented))| loaded.contains(id) && s == "Not_Reviewed" && *commented)
         .count();
-    let unmatched = results
-        .keys()
-        .filter(|id| !loaded.contains(id))
-        .cloned()
-        .collect();
+    let unmatched = results.keys().filter(|id| !loaded.contains(id)).cloned().collect();
     let expected = json!({
         "pass": count("NotAFinding"),
         "fail": count("Open"),
@@ -130,10 +118,8 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
-    let ids: BTreeSet<String> = file_names
-        .iter()
-        .map(|f| benchmark_facts(f).benchmark_id)
-        .collect();
+    let ids: BTreeSet<String> =
+        file_names.iter().map(|f| benchmark_facts(f).benchmark_id).collect();
     let listed: BTreeSet<String> = stigs
         .as_array()
         .unwrap()
@@ -144,9 +130,7 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
 
     let (_, me) = server.get(&admin, "/user").await;
     let collection = json!({"name": "Fleet", "grants": [{"userId": me["userId"], "roleId": 4}]});
-    let (status, created) = server
-        .send("POST", &admin, "/collections", collection)
-        .await;
+    let (status, created) = server.send("POST", &admin, "/collections", collection).await;
     assert_eq!(status, 201, "{created}");
     let cid = created["collectionId"].as_str().unwrap().to_string();
     for name in ["chrome-host", "k8s-host"] {
@@ -180,10 +164,7 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
     let (k8s_expected, k8s_unmatched) =
         expected_metrics(&k8s, "stigviewer2_17_kubernetes_empty_hostname.ckl");
     assert!(chrome_unmatched.is_empty(), "{chrome_out}");
-    assert!(
-        !k8s_unmatched.is_empty(),
-        "the checklist comes from a later Kubernetes release"
-    );
+    assert!(!k8s_unmatched.is_empty(), "the checklist comes from a later Kubernetes release");
     let report: Value = serde_json::from_str(k8s_out.split_once(": ").unwrap().1).unwrap();
     let reported: BTreeSet<String> = report["stigs"][0]["notMatched"]
         .as_array()
@@ -196,16 +177,11 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
     let path = format!("/collections/{cid}/metrics/summary/asset");
     let (status, metrics) = server.get(&admin, &path).await;
     assert_eq!(status, 200, "{metrics}");
-    let by_name: BTreeMap<&str, &Value> = metrics
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| (m["name"].as_str().unwrap(), m))
-        .collect();
-    for (name, facts, expected) in [
-        ("chrome-host", &chrome, chrome_expected),
-        ("k8s-host", &k8s, k8s_expected),
-    ] {
+    let by_name: BTreeMap<&str, &Value> =
+        metrics.as_array().unwrap().iter().map(|m| (m["name"].as_str().unwrap(), m)).collect();
+    for (name, facts, expected) in
+        [("chrome-host", &chrome, chrome_expected), ("k8s-host", &k8s, k8s_expected)]
+    {
         let m = &by_name[name]["metrics"];
         assert_eq!(m["results"], expected, "{name}");
         assert_eq!(m["assessments"], facts.rule_ids.len(), "{name}");
@@ -231,9 +207,7 @@ async fn rules_groups_and_ccis_match_the_benchmark_files() {
     ];
     for file in files {
         let bytes = std::fs::read(shared(&format!("data/stigs/{file}"))).unwrap();
-        let (status, body) = server
-            .upload(&admin, "/stigs?elevate=true", file, bytes)
-            .await;
+        let (status, body) = server.upload(&admin, "/stigs?elevate=true", file, bytes).await;
         assert_eq!(status, 200, "{body}");
         let facts = benchmark_facts(file);
         assert_eq!(body["benchmarkId"], facts.benchmark_id.as_str());
@@ -248,21 +222,12 @@ async fn rules_groups_and_ccis_match_the_benchmark_files() {
         let (status, rules) = server.get(&admin, &path).await;
         assert_eq!(status, 200);
         let rules = rules.as_array().unwrap();
-        let ids: BTreeSet<&str> = rules
-            .iter()
-            .map(|r| r["ruleId"].as_str().unwrap())
-            .collect();
+        let ids: BTreeSet<&str> = rules.iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
         let expected: BTreeSet<&str> = facts.rule_ids.iter().map(String::as_str).collect();
         assert_eq!(ids, expected, "{file}");
-        let groups: BTreeSet<&str> = rules
-            .iter()
-            .map(|r| r["groupId"].as_str().unwrap())
-            .collect();
+        let groups: BTreeSet<&str> = rules.iter().map(|r| r["groupId"].as_str().unwrap()).collect();
         assert_eq!(groups.len(), facts.groups, "{file}");
-        let ccis: usize = rules
-            .iter()
-            .map(|r| r["ccis"].as_array().unwrap().len())
-            .sum();
+        let ccis: usize = rules.iter().map(|r| r["ccis"].as_array().unwrap().len()).sum();
         assert_eq!(ccis, facts.cci_refs, "{file}");
     }
     let (_, again) = server
@@ -281,48 +246,29 @@ async fn rules_groups_and_ccis_match_the_benchmark_files() {
 async fn bad_uploads_are_refused_and_leave_nothing_behind() {
     let server = TestServer::start().await;
     let admin = server.token("admin", &["admin"]);
-    let chrome = std::fs::read(shared(
-        "data/stigs/U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml",
-    ))
-    .unwrap();
+    let chrome =
+        std::fs::read(shared("data/stigs/U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml")).unwrap();
 
     let truncated = chrome[..chrome.len() / 2].to_vec();
-    let (status, body) = server
-        .upload(&admin, "/stigs?elevate=true", "U_cut.xml", truncated)
-        .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("Incorrect request.")),
-        "{body}"
-    );
+    let (status, body) = server.upload(&admin, "/stigs?elevate=true", "U_cut.xml", truncated).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("Incorrect request.")), "{body}");
 
-    let (status, _) = server
-        .upload(&admin, "/stigs?elevate=true", "x.xml", b"not xml".to_vec())
-        .await;
+    let (status, _) =
+        server.upload(&admin, "/stigs?elevate=true", "x.xml", b"not xml".to_vec()).await;
     assert_eq!(status, 400);
 
     let notes = zip_of(&[("notes.txt", b"hello".to_vec())]);
-    let (status, body) = server
-        .upload(&admin, "/stigs?elevate=true", "lib.zip", notes)
-        .await;
+    let (status, body) = server.upload(&admin, "/stigs?elevate=true", "lib.zip", notes).await;
     assert_eq!(status, 400, "{body}");
 
     let ckl = std::fs::read(shared("data/checklists/evalstig_chrome_V2R8_win.ckl")).unwrap();
-    let (status, _) = server
-        .upload(
-            &admin,
-            "/stigs?elevate=true",
-            "lib.zip",
-            zip_of(&[("a.ckl", ckl)]),
-        )
-        .await;
+    let (status, _) =
+        server.upload(&admin, "/stigs?elevate=true", "lib.zip", zip_of(&[("a.ckl", ckl)])).await;
     assert_eq!(status, 400);
 
     let bomb = zip_of(&[("U_big-xccdf.xml", vec![b' '; 64 * 1024 * 1024])]);
     assert!(bomb.len() < 1024 * 1024, "the bomb is small on the wire");
-    let (status, body) = server
-        .upload(&admin, "/stigs?elevate=true", "bomb.zip", bomb)
-        .await;
+    let (status, body) = server.upload(&admin, "/stigs?elevate=true", "bomb.zip", bomb).await;
     assert_eq!(status, 400, "{body}");
 
     let (status, stigs) = server.get(&admin, "/stigs").await;
@@ -349,17 +295,10 @@ async fn unknown_benchmarks_get_404() {
     let server = TestServer::start().await;
     let admin = server.token("admin", &["admin", "create_collection"]);
     let (status, body) = server.get(&admin, "/stigs/NO_SUCH_STIG/revisions").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (404, Some("Resource not found."))
-    );
-    let (status, _) = server
-        .get(&admin, "/stigs/NO_SUCH_STIG/revisions/latest/rules")
-        .await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("Resource not found.")));
+    let (status, _) = server.get(&admin, "/stigs/NO_SUCH_STIG/revisions/latest/rules").await;
     assert_eq!(status, 404);
-    let (status, _) = server
-        .get(&admin, "/stigs/NO_SUCH_STIG/revisions/V1X/rules")
-        .await;
+    let (status, _) = server.get(&admin, "/stigs/NO_SUCH_STIG/revisions/V1X/rules").await;
     assert_eq!(status, 400);
 
     let (_, me) = server.get(&admin, "/user").await;
@@ -368,10 +307,7 @@ async fn unknown_benchmarks_get_404() {
     let asset = json!({"name": "a", "collectionId": collection["collectionId"], "description": "",
         "ip": "", "noncomputing": false, "metadata": {}, "stigs": []});
     let (_, asset) = server.send("POST", &admin, "/assets", asset).await;
-    let path = format!(
-        "/assets/{}/stigs/NO_SUCH_STIG",
-        asset["assetId"].as_str().unwrap()
-    );
+    let path = format!("/assets/{}/stigs/NO_SUCH_STIG", asset["assetId"].as_str().unwrap());
     let (status, _) = server.send("PUT", &admin, &path, json!(null)).await;
     assert_eq!(status, 404);
     let stigged = json!({"name": "b", "collectionId": collection["collectionId"], "description": "",
@@ -398,16 +334,10 @@ async fn tokens_that_are_missing_expired_forged_or_unsigned_get_401() {
 
     let other = TestServer::start().await;
     let forged = {
-        let mut parts: Vec<String> = other
-            .sign(claims(now + 600))
-            .split('.')
-            .map(String::from)
-            .collect();
-        let ours: Vec<String> = server
-            .sign(claims(now + 600))
-            .split('.')
-            .map(String::from)
-            .collect();
+        let mut parts: Vec<String> =
+            other.sign(claims(now + 600)).split('.').map(String::from).collect();
+        let ours: Vec<String> =
+            server.sign(claims(now + 600)).split('.').map(String::from).collect();
         parts[0] = ours[0].clone();
         parts.join(".")
     };
@@ -421,19 +351,13 @@ async fn tokens_that_are_missing_expired_forged_or_unsigned_get_401() {
 
     use base64::Engine;
     let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let unsigned = format!(
-        "{}.{}.",
-        b64(json!({"alg": "none", "typ": "JWT"})),
-        b64(claims(now + 600))
-    );
+    let unsigned =
+        format!("{}.{}.", b64(json!({"alg": "none", "typ": "JWT"})), b64(claims(now + 600)));
     let (status, _) = server.get(&unsigned, "/user").await;
     assert_eq!(status, 401);
 
     let (status, _) = server.get("not-a-jwt", "/op/configuration").await;
-    assert_eq!(
-        status, 401,
-        "a bad token is refused even where none is needed"
-    );
+    assert_eq!(status, 401, "a bad token is refused even where none is needed");
 
     let anonymous = server.sign(json!({"scope": "stig-manager", "exp": now + 600}));
     let (status, body) = server.get(&anonymous, "/user").await;
@@ -441,21 +365,13 @@ async fn tokens_that_are_missing_expired_forged_or_unsigned_get_401() {
         (status, &body["detail"]),
         (401, &json!("No token claim mappable to username found"))
     );
-    let store = stigward_storage::Store::connect(&server.database_url, 1)
-        .await
-        .unwrap();
+    let store = stigward_storage::Store::connect(&server.database_url, 1).await.unwrap();
     assert_eq!(store.user_by_name("null").await.unwrap(), None);
-    assert_eq!(
-        store.user_by_name("eve").await.unwrap(),
-        None,
-        "refused tokens create no user"
-    );
+    assert_eq!(store.user_by_name("eve").await.unwrap(), None, "refused tokens create no user");
     store.close().await;
 
-    let reader = server.sign(
-        json!({"preferred_username": "r", "scope": "stig-manager:stig:read",
-        "exp": now + 600}),
-    );
+    let reader = server.sign(json!({"preferred_username": "r", "scope": "stig-manager:stig:read",
+        "exp": now + 600}));
     let (status, body) = server.get(&reader, "/user").await;
     assert_eq!(
         (status, body["error"].as_str()),

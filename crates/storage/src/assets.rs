@@ -13,14 +13,11 @@ impl Store {
     pub async fn create_asset(&self, body: &AssetCreate) -> Result<i64> {
         for benchmark_id in &body.stigs {
             if !self.benchmark_exists(benchmark_id).await? {
-                return Err(StoreError::Conflict(format!(
-                    "Unknown benchmarkId: {benchmark_id}"
-                )));
+                return Err(StoreError::Conflict(format!("Unknown benchmarkId: {benchmark_id}")));
             }
         }
-        let label_ids = self
-            .label_ids_by_name(body.collection_id, body.label_names.as_deref())
-            .await?;
+        let label_ids =
+            self.label_ids_by_name(body.collection_id, body.label_names.as_deref()).await?;
         let mut write = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO asset (collection_id, name, fqdn, ip, mac, description, noncomputing,
@@ -92,9 +89,7 @@ impl Store {
         .bind(asset_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| r.try_get("collection_id"))
-            .transpose()
-            .map_err(StoreError::from)
+        row.map(|r| r.try_get("collection_id")).transpose().map_err(StoreError::from)
     }
 
     pub async fn asset(&self, asset_id: i64, with_stigs: bool) -> Result<Asset> {
@@ -124,11 +119,7 @@ impl Store {
             metadata: json_column(&row.try_get::<String, _>("metadata")?, "asset.metadata")?,
             label_ids: labels.iter().map(|l| l.label_id.clone()).collect(),
             labels,
-            stigs: if with_stigs {
-                Some(self.asset_stigs(asset_id).await?)
-            } else {
-                None
-            },
+            stigs: if with_stigs { Some(self.asset_stigs(asset_id).await?) } else { None },
         })
     }
 
@@ -143,11 +134,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(LabelRef {
-                    label_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    color: r.try_get(2)?,
-                })
+                Ok(LabelRef { label_id: r.try_get(0)?, name: r.try_get(1)?, color: r.try_get(2)? })
             })
             .collect()
     }
@@ -211,8 +198,6 @@ impl Store {
         .bind(name)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| r.try_get("asset_id"))
-            .transpose()
-            .map_err(StoreError::from)
+        row.map(|r| r.try_get("asset_id")).transpose().map_err(StoreError::from)
     }
 }

@@ -8,12 +8,8 @@ impl Store {
     /// Replaces the stored CCI list; returns the number of CCIs and references written.
     pub async fn replace_ccis(&self, ccis: &[Cci]) -> Result<(usize, usize)> {
         let mut write = self.begin_write().await?;
-        sqlx::query("DELETE FROM cci_reference")
-            .execute(&mut *write.tx)
-            .await?;
-        sqlx::query("DELETE FROM cci")
-            .execute(&mut *write.tx)
-            .await?;
+        sqlx::query("DELETE FROM cci_reference").execute(&mut *write.tx).await?;
+        sqlx::query("DELETE FROM cci").execute(&mut *write.tx).await?;
         let mut references = 0;
         for cci in ccis {
             sqlx::query(

@@ -115,10 +115,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        json_column(
-            &row.try_get::<String, _>("settings")?,
-            "collection.settings",
-        )
+        json_column(&row.try_get::<String, _>("settings")?, "collection.settings")
     }
 
     async fn project(&self, row: &AnyRow, p: CollectionProjection) -> Result<Collection> {
@@ -130,35 +127,15 @@ impl Store {
             description: row.try_get("description")?,
             settings: json_column(&row.try_get::<String, _>("settings")?, "settings")?,
             metadata: json_column(&row.try_get::<String, _>("metadata")?, "metadata")?,
-            assets: if p.assets {
-                Some(self.collection_assets(id).await?)
-            } else {
-                None
-            },
-            grants: if p.grants {
-                Some(self.collection_grants(id).await?)
-            } else {
-                None
-            },
-            owners: if p.owners {
-                Some(self.collection_owners(id).await?)
-            } else {
-                None
-            },
+            assets: if p.assets { Some(self.collection_assets(id).await?) } else { None },
+            grants: if p.grants { Some(self.collection_grants(id).await?) } else { None },
+            owners: if p.owners { Some(self.collection_owners(id).await?) } else { None },
             statistics: match p.statistics {
                 true => Some(self.collection_statistics(id, created).await?),
                 false => None,
             },
-            stigs: if p.stigs {
-                Some(self.collection_stigs(id).await?)
-            } else {
-                None
-            },
-            labels: if p.labels {
-                Some(self.collection_labels(id).await?)
-            } else {
-                None
-            },
+            stigs: if p.stigs { Some(self.collection_stigs(id).await?) } else { None },
+            labels: if p.labels { Some(self.collection_labels(id).await?) } else { None },
         })
     }
 
@@ -170,51 +147,27 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AssetRef {
-                    asset_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(AssetRef { asset_id: r.try_get(0)?, name: r.try_get(1)? })).collect()
     }
 
     async fn collection_grants(&self, id: i64) -> Result<Vec<GrantRead>> {
-        let rows = sqlx::query(GRANTS_OF_COLLECTION)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(GRANTS_OF_COLLECTION).bind(id).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let grant_id: i64 = r.try_get("grant_id")?;
                 let role_id: i64 = r.try_get("role_id")?;
                 Ok(match grantee(r)? {
-                    Owner::User(user) => GrantRead::User {
-                        grant_id,
-                        user,
-                        role_id,
-                    },
-                    Owner::Group(user_group) => GrantRead::Group {
-                        grant_id,
-                        user_group,
-                        role_id,
-                    },
+                    Owner::User(user) => GrantRead::User { grant_id, user, role_id },
+                    Owner::Group(user_group) => GrantRead::Group { grant_id, user_group, role_id },
                 })
             })
             .collect()
     }
 
     async fn collection_owners(&self, id: i64) -> Result<Vec<Owner>> {
-        let rows = sqlx::query(GRANTS_OF_COLLECTION)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(GRANTS_OF_COLLECTION).bind(id).fetch_all(&self.pool).await?;
         let mut owners = Vec::new();
-        for row in rows
-            .iter()
-            .filter(|r| r.try_get::<i64, _>("role_id").ok() == Some(4))
-        {
+        for row in rows.iter().filter(|r| r.try_get::<i64, _>("role_id").ok() == Some(4)) {
             owners.push(grantee(row)?);
         }
         owners.sort_by_key(|o| match o {
@@ -368,10 +321,7 @@ fn grantee(row: &AnyRow) -> Result<Owner> {
             Ok(Owner::User(UserSummary {
                 user_id,
                 username: row.try_get("username")?,
-                display_name: claims
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                display_name: claims.get("name").and_then(Value::as_str).map(str::to_string),
             }))
         }
         None => Ok(Owner::Group(GroupSummary {

@@ -73,11 +73,7 @@ impl Store {
         user_id: i64,
         collection_id: i64,
     ) -> Result<Option<EffectiveGrant>> {
-        Ok(self
-            .grant_rows(user_id, Some(collection_id))
-            .await?
-            .into_iter()
-            .next())
+        Ok(self.grant_rows(user_id, Some(collection_id)).await?.into_iter().next())
     }
 
     async fn grant_rows(
@@ -100,10 +96,7 @@ fn grant_row(row: &sqlx::any::AnyRow) -> Result<GrantRow> {
     let role = Role::try_from(role_id).map_err(StoreError::Corrupt)?;
     let user_id: Option<i64> = row.try_get("user_id")?;
     let grantee = match user_id {
-        Some(user_id) => Grantee::User {
-            user_id,
-            username: row.try_get("username")?,
-        },
+        Some(user_id) => Grantee::User { user_id, username: row.try_get("username")? },
         None => Grantee::Group {
             user_group_id: row.try_get("user_group_id")?,
             name: row.try_get("group_name")?,
@@ -123,10 +116,7 @@ fn grant_row(row: &sqlx::any::AnyRow) -> Result<GrantRow> {
 fn resolve(rows: Vec<GrantRow>) -> Vec<EffectiveGrant> {
     let mut by_collection: BTreeMap<i64, Vec<GrantRow>> = BTreeMap::new();
     for row in rows {
-        by_collection
-            .entry(row.collection_id)
-            .or_default()
-            .push(row);
+        by_collection.entry(row.collection_id).or_default().push(row);
     }
     by_collection.into_values().filter_map(effective).collect()
 }

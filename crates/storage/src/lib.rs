@@ -3,6 +3,7 @@
 //! the SQL the two dialects share (`$N` placeholders, `ON CONFLICT`, `RETURNING`,
 //! `FILTER (WHERE ..)`); the few places where they differ branch on [`Dialect`].
 
+pub mod access;
 pub mod assets;
 pub mod ccis;
 pub mod collections;
@@ -93,20 +94,14 @@ impl Store {
             .connect_with(options)
             .await?;
         if dialect == Dialect::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
         let migrator = match dialect {
             Dialect::Sqlite => &SQLITE_MIGRATIONS,
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store {
-            pool,
-            dialect,
-            write_lock: Arc::new(Mutex::new(())),
-        })
+        Ok(Store { pool, dialect, write_lock: Arc::new(Mutex::new(())) })
     }
 
     pub fn dialect(&self) -> Dialect {

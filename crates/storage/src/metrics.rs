@@ -160,10 +160,7 @@ impl Store {
         collection_id: i64,
         filter: &MetricsFilter,
     ) -> Result<Vec<AssetSummary>> {
-        let rows = sqlx::query(ASSIGNMENT_COUNTS)
-            .bind(collection_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(ASSIGNMENT_COUNTS).bind(collection_id).fetch_all(&self.pool).await?;
         let mut per_asset: HashMap<i64, (Counts, Vec<String>)> = HashMap::new();
         for row in &rows {
             let benchmark_id: String = row.try_get("benchmark_id")?;

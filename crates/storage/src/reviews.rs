@@ -11,6 +11,7 @@ use stigward_domain::review::{build_candidate, Candidate, Incoming, Rejection, S
 use stigward_domain::{CollectionSettings, ReviewResult, ReviewStatus};
 use stigward_wire::review::{RejectedReview, Review, ReviewPostResponse, StatusRead, UserRef};
 
+use crate::access::{Access, AccessMap};
 use crate::{flag, json_column, Result, Store, StoreError};
 
 /// At most this many rejections are listed in a write response.
@@ -87,28 +88,19 @@ impl Store {
         items: Vec<ReviewWrite>,
         settings: &CollectionSettings,
         writer: Writer,
+        access: &AccessMap,
     ) -> Result<ReviewPostResponse> {
-        let writable = self.writable_rule_ids(asset_id).await?;
-        let keys = self
-            .review_keys(items.iter().map(|i| i.rule_id.as_str()))
-            .await?;
+        let writable = self.writable_rule_ids(asset_id, access).await?;
+        let keys = self.review_keys(items.iter().map(|i| i.rule_id.as_str())).await?;
         let mut response = ReviewPostResponse::default();
         let mut pending: Vec<(Key, ReviewWrite)> = Vec::new();
         for item in items {
-            match keys
-                .get(&item.rule_id)
-                .filter(|_| writable.contains(&item.rule_id))
-            {
+            match keys.get(&item.rule_id).filter(|_| writable.contains(&item.rule_id)) {
                 Some(key) => {
                     pending.retain(|(k, _)| k != key);
                     pending.push((key.clone(), item));
                 }
-                None => reject(
-                    &mut response,
-                    &item.rule_id,
-                    Rejection::NoGrant,
-                    writer.batch,
-                ),
+                None => reject(&mut response, &item.rule_id, Rejection::NoGrant, writer.batch),
             }
         }
         let mut write = self.begin_write().await?;
@@ -136,10 +128,15 @@ impl Store {
         Ok(response)
     }
 
-    /// Rule ids of every revision of every STIG assigned to the asset.
-    async fn writable_rule_ids(&self, asset_id: i64) -> Result<HashSet<String>> {
+    /// Rule ids of every revision of every STIG assigned to the asset that the writer may
+    /// change.
+    async fn writable_rule_ids(
+        &self,
+        asset_id: i64,
+        access: &AccessMap,
+    ) -> Result<HashSet<String>> {
         let rows = sqlx::query(
-            "SELECT DISTINCT rgr.rule_id FROM rev_group_rule_map rgr
+            "SELECT DISTINCT rgr.rule_id, r.benchmark_id FROM rev_group_rule_map rgr
              JOIN revision r ON r.rev_id = rgr.rev_id
              JOIN stig_asset_map sa ON sa.benchmark_id = r.benchmark_id
              WHERE sa.asset_id = $1",
@@ -147,9 +144,14 @@ impl Store {
         .bind(asset_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(StoreError::from))
-            .collect()
+        let mut writable = HashSet::new();
+        for row in &rows {
+            let benchmark_id: String = row.try_get(1)?;
+            if access.access(asset_id, &benchmark_id) == Access::ReadWrite {
+                writable.insert(row.try_get(0)?);
+            }
+        }
+        Ok(writable)
     }
 
     /// The review key of each known rule id.
@@ -191,16 +193,8 @@ impl Store {
             let default: i64 = row.try_get("is_default")?;
             let mapped: i64 = row.try_get("is_mapped")?;
             let default_mapped: i64 = row.try_get("is_default_mapped")?;
-            if filter
-                .rules
-                .keeps(default != 0, mapped != 0, default_mapped != 0)
-            {
-                out.push(review_from_row(
-                    row,
-                    &aliases,
-                    &labels,
-                    filter.with_metadata,
-                )?);
+            if filter.rules.keeps(default != 0, mapped != 0, default_mapped != 0) {
+                out.push(review_from_row(row, &aliases, &labels, filter.with_metadata)?);
             }
         }
         Ok(out)
@@ -220,9 +214,7 @@ impl Store {
         .await?;
         let mut out: HashMap<i64, Vec<String>> = HashMap::new();
         for row in &rows {
-            out.entry(row.try_get(0)?)
-                .or_default()
-                .push(row.try_get(1)?);
+            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
         }
         Ok(out)
     }
@@ -238,9 +230,7 @@ impl Store {
         .await?;
         let mut out: HashMap<i64, Vec<String>> = HashMap::new();
         for row in &rows {
-            out.entry(row.try_get(0)?)
-                .or_default()
-                .push(row.try_get(1)?);
+            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
         }
         Ok(out)
     }
@@ -327,9 +317,7 @@ fn review_from_row(
         rule_id: row.try_get("rule_id")?,
         rule_ids: aliases.get(&review_id).cloned().unwrap_or_default(),
         result: result.api().to_string(),
-        result_engine: engine
-            .map(|e| json_column(&e, "review.result_engine"))
-            .transpose()?,
+        result_engine: engine.map(|e| json_column(&e, "review.result_engine")).transpose()?,
         detail: row.try_get("detail")?,
         comment: row.try_get("comment")?,
         auto_result: flag(row, "auto_result")?,
@@ -347,9 +335,7 @@ fn review_from_row(
         ts: stigward_domain::iso_seconds(row.try_get("ts")?),
         touch_ts: stigward_domain::iso_seconds(row.try_get("touch_ts")?),
         access: "rw".to_string(),
-        metadata: with_metadata
-            .then(|| json_column(&metadata, "review.metadata"))
-            .transpose()?,
+        metadata: with_metadata.then(|| json_column(&metadata, "review.metadata")).transpose()?,
     })
 }
 
@@ -377,9 +363,7 @@ async fn load_review(
             .ok_or_else(|| StoreError::Corrupt(format!("review result id {result_id}")))?,
         detail: row.try_get("detail")?,
         comment: row.try_get("comment")?,
-        result_engine: engine
-            .map(|e| json_column(&e, "review.result_engine"))
-            .transpose()?,
+        result_engine: engine.map(|e| json_column(&e, "review.result_engine")).transpose()?,
         metadata: json_column(&row.try_get::<String, _>("metadata")?, "review.metadata")?,
         status: ReviewStatus::from_id(status_id)
             .ok_or_else(|| StoreError::Corrupt(format!("review status id {status_id}")))?,
@@ -426,11 +410,7 @@ async fn snapshot_history(
 }
 
 fn engine_text(candidate: &Candidate) -> Option<String> {
-    candidate
-        .result_engine
-        .as_ref()
-        .filter(|e| !e.is_null())
-        .map(Value::to_string)
+    candidate.result_engine.as_ref().filter(|e| !e.is_null()).map(Value::to_string)
 }
 
 async fn update_review(

@@ -115,9 +115,7 @@ impl Store {
         benchmark_id: &str,
         visible: Option<&[i64]>,
     ) -> Result<Vec<Revision>> {
-        let mut all = self
-            .revisions_by_benchmark(Some(benchmark_id), visible)
-            .await?;
+        let mut all = self.revisions_by_benchmark(Some(benchmark_id), visible).await?;
         all.remove(benchmark_id).ok_or(StoreError::NotFound)
     }
 
@@ -152,9 +150,7 @@ impl Store {
                 rule_count: row.try_get("rule_count")?,
                 collection_ids: pins.get(&rev_id).cloned().unwrap_or_default(),
             };
-            out.entry(revision.benchmark_id.clone())
-                .or_default()
-                .push(revision);
+            out.entry(revision.benchmark_id.clone()).or_default().push(revision);
         }
         Ok(out)
     }
@@ -231,9 +227,7 @@ impl Store {
         .bind(benchmark_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(StoreError::from))
-            .collect()
+        rows.iter().map(|r| r.try_get(0).map_err(StoreError::from)).collect()
     }
 
     /// The rules of one revision in DISA's order.
@@ -282,14 +276,12 @@ impl Store {
         .await?;
         let mut out: BTreeMap<i64, Vec<RuleCci>> = BTreeMap::new();
         for row in &rows {
-            out.entry(row.try_get("rgr_id")?)
-                .or_default()
-                .push(RuleCci {
-                    cci: row.try_get("cci")?,
-                    ap_acronym: row.try_get("ap_acronym")?,
-                    definition: row.try_get("definition")?,
-                    control: row.try_get("control")?,
-                });
+            out.entry(row.try_get("rgr_id")?).or_default().push(RuleCci {
+                cci: row.try_get("cci")?,
+                ap_acronym: row.try_get("ap_acronym")?,
+                definition: row.try_get("definition")?,
+                control: row.try_get("control")?,
+            });
         }
         Ok(out)
     }
@@ -309,10 +301,7 @@ fn rule_from_row(row: &AnyRow, projection: RuleProjection) -> Result<Rule> {
     let fix = projection
         .fix
         .then(|| -> Result<Fix> {
-            Ok(Fix {
-                fixref: row.try_get("fixref")?,
-                text: row.try_get("fix_text")?,
-            })
+            Ok(Fix { fixref: row.try_get("fixref")?, text: row.try_get("fix_text")? })
         })
         .transpose()?;
     Ok(Rule {
@@ -490,11 +479,7 @@ async fn insert_rule(
 
 /// The number in an id after a fixed prefix (`V-1234` → 1234, `SV-106179r1_rule` → 106179).
 fn number_after(id: &str, skip: usize) -> i64 {
-    let digits: String = id
-        .chars()
-        .skip(skip)
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let digits: String = id.chars().skip(skip).take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().unwrap_or(0)
 }
 

@@ -65,11 +65,9 @@ impl Store {
         .await?;
         match inserted {
             Some(row) => Ok(row.try_get("user_id")?),
-            None => self
-                .user_by_name(username)
-                .await?
-                .map(|u| u.user_id)
-                .ok_or(StoreError::NotFound),
+            None => {
+                self.user_by_name(username).await?.map(|u| u.user_id).ok_or(StoreError::NotFound)
+            }
         }
     }
 
@@ -113,10 +111,7 @@ impl Store {
         let username: String = row.try_get("username")?;
         let grants = self.effective_grants(user_id).await?;
         let grant_infos: Vec<CollectionGrantInfo> = grants.iter().map(|g| g.info()).collect();
-        let prefs = json_column(
-            &row.try_get::<String, _>("web_preferences")?,
-            "web_preferences",
-        )?;
+        let prefs = json_column(&row.try_get::<String, _>("web_preferences")?, "web_preferences")?;
         Ok(User {
             user_id,
             display_name: claim_text(&claims, &names.name).unwrap_or_else(|| username.clone()),
@@ -148,12 +143,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(UserGroupRef {
-                    user_group_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                })
-            })
+            .map(|r| Ok(UserGroupRef { user_group_id: r.try_get(0)?, name: r.try_get(1)? }))
             .collect()
     }
 }

@@ -38,9 +38,7 @@ pub mod id_string {
     pub fn parse(text: &str) -> Result<i64, String> {
         let ok = !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit());
         match ok {
-            true => text
-                .parse()
-                .map_err(|e| format!("'{text}' is not an id: {e}")),
+            true => text.parse().map_err(|e| format!("'{text}' is not an id: {e}")),
             false => Err(format!("'{text}' is not an id (1 to 10 digits)")),
         }
     }
@@ -59,9 +57,9 @@ pub mod opt_id_string {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         match Option::<String>::deserialize(d)? {
-            Some(text) => super::id_string::parse(&text)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
+            Some(text) => {
+                super::id_string::parse(&text).map(Some).map_err(serde::de::Error::custom)
+            }
             None => Ok(None),
         }
     }

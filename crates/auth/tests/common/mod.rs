@@ -64,10 +64,7 @@ pub fn rsa_key(pem: &[u8]) -> EncodingKey {
 }
 
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() as i64
 }
 
 /// Claims of a token valid for the next five minutes.
@@ -125,9 +122,7 @@ impl Provider {
     }
 
     async fn start_with(keys: Vec<Value>, publish_jwks_uri: bool) -> Provider {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         let state = Arc::new(ProviderState {
             base: format!("http://{address}/realms/test"),
@@ -138,10 +133,7 @@ impl Provider {
             jwks_fetches: AtomicUsize::new(0),
         });
         let app = Router::new()
-            .route(
-                "/realms/test/.well-known/openid-configuration",
-                get(discovery),
-            )
+            .route("/realms/test/.well-known/openid-configuration", get(discovery))
             .route("/realms/test/certs", get(jwks))
             .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });

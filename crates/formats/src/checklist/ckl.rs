@@ -28,11 +28,7 @@ pub fn parse_ckl(xml: &[u8]) -> Result<Checklist, FormatError> {
         }
     }
     let target = target.into_target()?;
-    Ok(Checklist {
-        target,
-        stigs,
-        format: ChecklistFormat::Ckl,
-    })
+    Ok(Checklist { target, stigs, format: ChecklistFormat::Ckl })
 }
 
 fn read_asset(cur: &mut Cursor) -> Result<RawTarget, FormatError> {
@@ -117,20 +113,10 @@ fn read_istig(
         .into_iter()
         .map(|vuln| {
             let engine = result_engine(file_engine, stig_engine.as_ref(), vuln.engine.as_ref());
-            review(
-                &vuln.rule_id,
-                vuln.result,
-                vuln.detail,
-                vuln.comment,
-                engine,
-            )
+            review(&vuln.rule_id, vuln.result, vuln.detail, vuln.comment, engine)
         })
         .collect();
-    Ok(Some(ChecklistStig {
-        benchmark_id,
-        revision_str,
-        reviews,
-    }))
+    Ok(Some(ChecklistStig { benchmark_id, revision_str, reviews }))
 }
 
 /// `SI_DATA` pairs as `SID_NAME → SID_DATA`.

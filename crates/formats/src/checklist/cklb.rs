@@ -12,12 +12,8 @@ use crate::FormatError;
 pub fn parse_cklb(json: &[u8]) -> Result<Checklist, FormatError> {
     let bytes = prepare(json);
     let document: Value = serde_json::from_slice(&bytes)?;
-    let not_cklb = |reason: &str| FormatError::NotCklb {
-        reason: reason.to_string(),
-    };
-    let root = document
-        .as_object()
-        .ok_or_else(|| not_cklb("the document is not a JSON object"))?;
+    let not_cklb = |reason: &str| FormatError::NotCklb { reason: reason.to_string() };
+    let root = document.as_object().ok_or_else(|| not_cklb("the document is not a JSON object"))?;
     let stigs = root.get("stigs").and_then(Value::as_array);
     let stigs = stigs.ok_or_else(|| not_cklb("it has no \"stigs\" array"))?;
     let file_engine = Record::from_json(root.get("evaluate-stig"));
@@ -31,11 +27,7 @@ pub fn parse_cklb(json: &[u8]) -> Result<Checklist, FormatError> {
         .filter_map(|stig| read_stig(stig, file_engine.as_ref()))
         .collect();
     let target = target.into_target()?;
-    Ok(Checklist {
-        target,
-        stigs,
-        format: ChecklistFormat::Cklb,
-    })
+    Ok(Checklist { target, stigs, format: ChecklistFormat::Cklb })
 }
 
 /// A string, number or boolean member as text; absent, null and other kinds as `""`.
@@ -65,28 +57,16 @@ fn read_target(data: &Map<String, Value>) -> RawTarget {
 
 fn read_stig(stig: &Map<String, Value>, file_engine: Option<&Record>) -> Option<ChecklistStig> {
     let stig_id = text(stig, "stig_id");
-    let header = stig_header(
-        &stig_id,
-        &text(stig, "version"),
-        &text(stig, "release_info"),
-    );
+    let header = stig_header(&stig_id, &text(stig, "version"), &text(stig, "release_info"));
     let (benchmark_id, revision_str) = header?;
     let stig_engine = Record::from_json(stig.get("evaluate-stig"));
-    let rules = stig
-        .get("rules")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let rules = stig.get("rules").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let reviews = rules
         .iter()
         .filter_map(Value::as_object)
         .filter_map(|rule| read_rule(rule, file_engine, stig_engine.as_ref()))
         .collect();
-    Some(ChecklistStig {
-        benchmark_id,
-        revision_str,
-        reviews,
-    })
+    Some(ChecklistStig { benchmark_id, revision_str, reviews })
 }
 
 /// A rule with a `rule_id_src` and a known `status`; others are skipped.

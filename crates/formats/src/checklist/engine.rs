@@ -36,9 +36,7 @@ impl Record {
 
     /// The first Evaluate-STIG record among comments.
     pub(super) fn from_comments(comments: &[String]) -> Option<Self> {
-        comments
-            .iter()
-            .find_map(|comment| Record::from_comment(comment))
+        comments.iter().find_map(|comment| Record::from_comment(comment))
     }
 
     /// Reads a CKLB `evaluate-stig` object.
@@ -49,11 +47,7 @@ impl Record {
     }
 
     fn get(&self, paths: &[&str]) -> Option<String> {
-        paths
-            .iter()
-            .find_map(|path| self.0.get(*path))
-            .filter(|v| !v.is_empty())
-            .cloned()
+        paths.iter().find_map(|path| self.0.get(*path)).filter(|v| !v.is_empty()).cloned()
     }
 }
 

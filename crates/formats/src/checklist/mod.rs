@@ -137,10 +137,7 @@ impl RawTarget {
     fn into_target(self) -> Result<Target, FormatError> {
         let metadata = self.metadata();
         let name = self.name();
-        if name
-            .as_ref()
-            .is_some_and(|name| name.chars().count() > MAX_NAME)
-        {
+        if name.as_ref().is_some_and(|name| name.chars().count() > MAX_NAME) {
             let message = format!("the host name is longer than {MAX_NAME} characters");
             return Err(FormatError::Invalid(message));
         }
@@ -169,11 +166,7 @@ impl RawTarget {
                 value.to_string()
             }
         };
-        Some(format!(
-            "{host}-{}-{}",
-            or_na(&self.web_db_site),
-            or_na(&self.web_db_instance)
-        ))
+        Some(format!("{host}-{}-{}", or_na(&self.web_db_site), or_na(&self.web_db_instance)))
     }
 
     fn metadata(&self) -> BTreeMap<String, String> {
@@ -210,9 +203,7 @@ fn stig_header(
 fn revision_str(version: &str, release_info: &str) -> Option<String> {
     let digits_at = version.find(|c: char| c.is_ascii_digit())?;
     let digits = &version[digits_at..];
-    let digits = &digits[..digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len())];
+    let digits = &digits[..digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len())];
     let release = release_token(release_info)?;
     is_release(release).then(|| format!("V{digits}R{release}"))
 }
@@ -249,10 +240,7 @@ mod tests {
     fn revision_strings_need_a_release() {
         let rel = "Release: 8 Benchmark Date: 26 Jan 2023";
         assert_eq!(revision_str("2", rel).as_deref(), Some("V2R8"));
-        assert_eq!(
-            revision_str("Version 3", "Release: 0.3").as_deref(),
-            Some("V3R0.3")
-        );
+        assert_eq!(revision_str("Version 3", "Release: 0.3").as_deref(), Some("V3R0.3"));
         assert_eq!(revision_str("1", "Thu Jun 08 2023 00:40:51 GMT-0400"), None);
         assert_eq!(revision_str("", rel), None);
         assert_eq!(revision_str("1", "Release: x"), None);
@@ -271,15 +259,7 @@ mod tests {
         let target = raw.into_target().unwrap();
         assert_eq!(target.name.as_deref(), Some("db1-NA-orcl"));
         let keys: Vec<&str> = target.metadata.keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "cklHostName",
-                "cklRole",
-                "cklWebDbInstance",
-                "cklWebOrDatabase"
-            ]
-        );
+        assert_eq!(keys, ["cklHostName", "cklRole", "cklWebDbInstance", "cklWebOrDatabase"]);
     }
 
     #[test]
@@ -297,15 +277,9 @@ mod tests {
 
     #[test]
     fn long_host_names_are_rejected() {
-        let raw = RawTarget {
-            host_name: "h".repeat(256),
-            ..RawTarget::default()
-        };
+        let raw = RawTarget { host_name: "h".repeat(256), ..RawTarget::default() };
         assert!(matches!(raw.into_target(), Err(FormatError::Invalid(_))));
-        let raw = RawTarget {
-            host_name: "h".repeat(255),
-            ..RawTarget::default()
-        };
+        let raw = RawTarget { host_name: "h".repeat(255), ..RawTarget::default() };
         assert!(raw.into_target().is_ok());
     }
 }

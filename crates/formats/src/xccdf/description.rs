@@ -73,15 +73,10 @@ pub(super) struct ReleaseInfo {
 /// Upstream matches `Release:\s+(\S+)\s+Benchmark Date:\s+(.*)`; when only the release part
 /// is present we still take the release rather than reject the benchmark.
 pub(super) fn release_info(text: &str) -> Option<ReleaseInfo> {
-    let full = text
-        .match_indices("Release:")
-        .find_map(|(at, _)| full_match(&text[at + 8..]));
+    let full = text.match_indices("Release:").find_map(|(at, _)| full_match(&text[at + 8..]));
     full.or_else(|| {
         let token = release_token(text)?;
-        Some(ReleaseInfo {
-            release: token.to_string(),
-            date: None,
-        })
+        Some(ReleaseInfo { release: token.to_string(), date: None })
     })
 }
 
@@ -94,14 +89,9 @@ fn full_match(rest: &str) -> Option<ReleaseInfo> {
     let (release, rest) = rest.split_at(token_len);
     let rest = skip_space(rest, 1)?.strip_prefix("Benchmark Date:")?;
     let rest = skip_space(rest, 1)?;
-    let line_end = rest
-        .find(['\n', '\r', '\u{2028}', '\u{2029}'])
-        .unwrap_or(rest.len());
+    let line_end = rest.find(['\n', '\r', '\u{2028}', '\u{2029}']).unwrap_or(rest.len());
     let date = non_empty(rest[..line_end].to_string());
-    Some(ReleaseInfo {
-        release: release.to_string(),
-        date,
-    })
+    Some(ReleaseInfo { release: release.to_string(), date })
 }
 
 fn skip_space(s: &str, at_least: usize) -> Option<&str> {
@@ -139,9 +129,7 @@ fn month_number(name: &str) -> Option<u32> {
     if name == "sept" {
         return Some(9);
     }
-    let index = MONTHS
-        .iter()
-        .position(|full| *full == name || full[..3] == name)?;
+    let index = MONTHS.iter().position(|full| *full == name || full[..3] == name)?;
     u32::try_from(index + 1).ok()
 }
 
@@ -163,10 +151,7 @@ mod tests {
         assert_eq!(parsed.false_positives, None);
         let want = "System Administrator, Information Assurance Officer";
         assert_eq!(parsed.responsibility.as_deref(), Some(want));
-        assert_eq!(
-            greedy("<A>1</A><A>2</A>", "A").as_deref(),
-            Some("1</A><A>2")
-        );
+        assert_eq!(greedy("<A>1</A><A>2</A>", "A").as_deref(), Some("1</A><A>2"));
     }
 
     #[test]
@@ -175,10 +160,7 @@ mod tests {
         assert_eq!(info.release, "8");
         assert_eq!(info.date.as_deref(), Some("27 Oct 2022"));
         let info = release_info("Release: 0.3 Benchmark Date: 31 Mar 2020\nmore").unwrap();
-        assert_eq!(
-            (info.release.as_str(), info.date.as_deref()),
-            ("0.3", Some("31 Mar 2020"))
-        );
+        assert_eq!((info.release.as_str(), info.date.as_deref()), ("0.3", Some("31 Mar 2020")));
         let short = release_info("Release: 13").unwrap();
         assert_eq!((short.release.as_str(), short.date), ("13", None));
         assert_eq!(release_info("Thu Jun 08 2023"), None);

@@ -105,10 +105,7 @@ impl Benchmark {
     }
 
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts {
-            groups: self.groups.len(),
-            ..Counts::default()
-        };
+        let mut counts = Counts { groups: self.groups.len(), ..Counts::default() };
         for rule in self.rules() {
             counts.checks += rule.check_count;
             counts.fixes += rule.fix_count;

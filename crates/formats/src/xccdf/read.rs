@@ -73,14 +73,9 @@ fn finish_benchmark(
     groups: Vec<Group>,
 ) -> Result<Benchmark, FormatError> {
     let invalid = |what: &str| FormatError::Invalid(format!("invalid XCCDF benchmark: {what}"));
-    let benchmark_id = root
-        .attr("id")
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| invalid("no id"))?;
-    let version = head
-        .version
-        .and_then(non_empty)
-        .ok_or_else(|| invalid("no version"))?;
+    let benchmark_id =
+        root.attr("id").filter(|id| !id.is_empty()).ok_or_else(|| invalid("no id"))?;
+    let version = head.version.and_then(non_empty).ok_or_else(|| invalid("no version"))?;
     let info = head
         .plain_text
         .as_deref()
@@ -115,11 +110,7 @@ fn read_group(cur: &mut Cursor, el: &Element) -> Result<Group, FormatError> {
         }
     }
     let group_id = el.attr("id").unwrap_or_default().to_string();
-    Ok(Group {
-        group_id,
-        title: title.unwrap_or_default(),
-        rules,
-    })
+    Ok(Group { group_id, title: title.unwrap_or_default(), rules })
 }
 
 /// Everything a `Rule` element holds before joining and digesting.
@@ -165,9 +156,7 @@ fn read_check(cur: &mut Cursor, el: &Element) -> Result<(String, String), Format
 }
 
 fn read_ident(cur: &mut Cursor, el: &Element, ccis: &mut Vec<String>) -> Result<(), FormatError> {
-    let is_cci = el
-        .attr("system")
-        .is_some_and(|system| CCI_SYSTEMS.contains(&system));
+    let is_cci = el.attr("system").is_some_and(|system| CCI_SYSTEMS.contains(&system));
     let text = cur.text()?;
     if !is_cci {
         return Ok(());
@@ -183,20 +172,11 @@ fn finish_rule(el: &Element, raw: RawRule) -> Rule {
     let text = |value: Option<String>| value.unwrap_or_default();
     let attr = |name: &str| el.attr(name).map(str::to_string);
     let details = RuleDescription::parse(raw.description.as_deref().unwrap_or_default());
-    let check_content = join(
-        raw.checks.iter().map(|(_, content)| content.as_str()),
-        AND_SEPARATOR,
-    );
-    let fix_text = join(
-        raw.fixes.iter().map(|(_, text)| text.as_str()),
-        AND_SEPARATOR,
-    );
+    let check_content = join(raw.checks.iter().map(|(_, content)| content.as_str()), AND_SEPARATOR);
+    let fix_text = join(raw.fixes.iter().map(|(_, text)| text.as_str()), AND_SEPARATOR);
     let fixref = match raw.fixes.is_empty() {
         true => None,
-        false => non_empty(join(
-            raw.fixes.iter().map(|(r, _)| r.as_deref().unwrap_or("")),
-            ",",
-        )),
+        false => non_empty(join(raw.fixes.iter().map(|(r, _)| r.as_deref().unwrap_or("")), ",")),
     };
     Rule {
         rule_id: attr("id").unwrap_or_default(),
@@ -259,10 +239,7 @@ mod tests {
     #[test]
     fn reads_a_small_benchmark() {
         let b = parse_benchmark(RULE.as_bytes()).unwrap();
-        assert_eq!(
-            (b.revision_str(), b.rev_id()),
-            ("V3R4".to_string(), "T-3-4".to_string())
-        );
+        assert_eq!((b.revision_str(), b.rev_id()), ("V3R4".to_string(), "T-3-4".to_string()));
         assert_eq!(b.benchmark_date_sql.as_deref(), Some("2020-09-01"));
         assert_eq!(b.status_date.as_deref(), Some("2020-01-02"));
         let rule = &b.groups[0].rules[0];
@@ -271,20 +248,11 @@ mod tests {
         assert_eq!(rule.check_system, "C-1,C-2");
         assert_eq!(rule.check_content, "One\n\n-----AND-----\n\n");
         assert_eq!(rule.check_digest, sha256("One\n\n-----AND-----\n\n"));
-        assert_eq!(
-            (rule.fix_text.as_str(), rule.fixref.as_deref()),
-            ("Fix", Some("F-1"))
-        );
+        assert_eq!((rule.fix_text.as_str(), rule.fixref.as_deref()), ("Fix", Some("F-1")));
         let empty = &b.groups[1].rules[0];
-        assert_eq!(
-            (empty.check_content.as_str(), empty.check_digest),
-            ("", sha256(""))
-        );
+        assert_eq!((empty.check_content.as_str(), empty.check_digest), ("", sha256("")));
         assert_eq!((empty.fixref.as_deref(), empty.check_count), (None, 0));
-        assert_eq!(
-            (b.rule_count(), b.counts().checks, b.counts().groups),
-            (1, 2, 2)
-        );
+        assert_eq!((b.rule_count(), b.counts().checks, b.counts().groups), (1, 2, 2));
     }
 
     #[test]
@@ -293,15 +261,7 @@ mod tests {
                      </ds:component></ds:data-stream-collection>";
         assert_eq!(parse_benchmark(scap), Err(FormatError::ScapDataStream));
         let other = parse_benchmark(b"<CHECKLIST/>");
-        assert_eq!(
-            other,
-            Err(FormatError::NotBenchmark {
-                root: "CHECKLIST".to_string()
-            })
-        );
-        assert!(matches!(
-            parse_benchmark(b"<Benchmark id='x'/>"),
-            Err(FormatError::Invalid(_))
-        ));
+        assert_eq!(other, Err(FormatError::NotBenchmark { root: "CHECKLIST".to_string() }));
+        assert!(matches!(parse_benchmark(b"<Benchmark id='x'/>"), Err(FormatError::Invalid(_))));
     }
 }

@@ -20,19 +20,10 @@ pub fn read_string(relative: &str) -> String {
 pub fn files_in(dir: &str) -> Vec<(String, Vec<u8>)> {
     let mut names: Vec<String> = std::fs::read_dir(data_path(dir))
         .expect("data directory exists")
-        .map(|entry| {
-            entry
-                .expect("directory entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    names
-        .into_iter()
-        .map(|name| (name.clone(), read(&format!("{dir}/{name}"))))
-        .collect()
+    names.into_iter().map(|name| (name.clone(), read(&format!("{dir}/{name}")))).collect()
 }
 
 /// Occurrences of `needle` in `haystack`, counted without regexes.
@@ -76,6 +67,5 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 pub fn csv_records(relative: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut rows = csv_rows(&read_string(relative)).into_iter();
     let header = rows.next().expect("header row");
-    rows.map(|row| header.iter().cloned().zip(row).collect())
-        .collect()
+    rows.map(|row| header.iter().cloned().zip(row).collect()).collect()
 }

@@ -21,26 +21,16 @@ pub async fn create_asset(
     ApiJson(body): ApiJson<AssetCreate>,
 ) -> ApiResult<(StatusCode, Json<Asset>)> {
     // Known shortcoming: the `statusStats` projection is accepted but not yet filled.
-    let with_stigs = params
-        .choices("projection", PROJECTIONS)?
-        .iter()
-        .any(|p| p == "stigs");
+    let with_stigs = params.choices("projection", PROJECTIONS)?.iter().any(|p| p == "stigs");
     params.flag("elevate")?;
     params.finish()?;
     let name_len = body.name.chars().count();
     if !(1..=255).contains(&name_len) {
-        return Err(ApiError::Validation(
-            "request/body/name must be 1 to 255 characters".into(),
-        ));
+        return Err(ApiError::Validation("request/body/name must be 1 to 255 characters".into()));
     }
-    caller
-        .collection_access(&state, body.collection_id, Role::Manage)
-        .await?;
+    caller.collection_access(&state, body.collection_id, Role::Manage).await?;
     let asset_id = state.store.create_asset(&body).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.asset(asset_id, with_stigs).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(state.store.asset(asset_id, with_stigs).await?)))
 }
 
 pub async fn get_asset(
@@ -50,10 +40,7 @@ pub async fn get_asset(
     mut params: Params,
 ) -> ApiResult<Json<Asset>> {
     let asset_id = parse_id(&asset_id, "params/assetId")?;
-    let with_stigs = params
-        .choices("projection", PROJECTIONS)?
-        .iter()
-        .any(|p| p == "stigs");
+    let with_stigs = params.choices("projection", PROJECTIONS)?.iter().any(|p| p == "stigs");
     params.finish()?;
     asset_access(&state, &caller, asset_id, Role::Restricted).await?;
     Ok(Json(state.store.asset(asset_id, with_stigs).await?))
@@ -69,9 +56,9 @@ pub async fn attach_stig_to_asset(
     params.finish()?;
     asset_access(&state, &caller, asset_id, Role::Manage).await?;
     match state.store.attach_stig(asset_id, &benchmark_id).await {
-        Err(StoreError::NotFound) => Err(ApiError::NotFound(Some(format!(
-            "No benchmark with id {benchmark_id}"
-        )))),
+        Err(StoreError::NotFound) => {
+            Err(ApiError::NotFound(Some(format!("No benchmark with id {benchmark_id}"))))
+        }
         other => Ok(Json(other?)),
     }
 }
@@ -83,13 +70,8 @@ pub async fn asset_access(
     asset_id: i64,
     minimum: Role,
 ) -> ApiResult<i64> {
-    let collection_id = state
-        .store
-        .asset_collection(asset_id)
-        .await?
-        .ok_or(ApiError::Privilege(None))?;
-    caller
-        .collection_access(state, collection_id, minimum)
-        .await?;
+    let collection_id =
+        state.store.asset_collection(asset_id).await?.ok_or(ApiError::Privilege(None))?;
+    caller.collection_access(state, collection_id, minimum).await?;
     Ok(collection_id)
 }

@@ -15,15 +15,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, ApiJson, Params};
 use crate::state::AppState;
 
-const PROJECTIONS: &[&str] = &[
-    "assets",
-    "grants",
-    "users",
-    "owners",
-    "statistics",
-    "stigs",
-    "labels",
-];
+const PROJECTIONS: &[&str] =
+    &["assets", "grants", "users", "owners", "statistics", "stigs", "labels"];
 const ELEVATED_EXTRAS: &str =
     "Elevated requests cannot set collection settings, labels, or metadata.";
 
@@ -46,22 +39,14 @@ pub async fn create_collection(
     validate_create(&body)?;
     check_grantees(&state, &body).await?;
     let settings = merge_over_defaults(body.settings.as_ref());
-    let id = state
-        .store
-        .create_collection(&body, &settings, caller.now)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.collection(id, projection).await?),
-    ))
+    let id = state.store.create_collection(&body, &settings, caller.now).await?;
+    Ok((StatusCode::CREATED, Json(state.store.collection(id, projection).await?)))
 }
 
 fn validate_create(body: &CollectionCreate) -> ApiResult<()> {
     let len = body.name.chars().count();
     if !(1..=45).contains(&len) {
-        return Err(ApiError::Validation(
-            "request/body/name must be 1 to 45 characters".into(),
-        ));
+        return Err(ApiError::Validation("request/body/name must be 1 to 45 characters".into()));
     }
     for (i, grant) in body.grants.iter().enumerate() {
         if grant.user_id.is_some() == grant.user_group_id.is_some() {
@@ -73,14 +58,9 @@ fn validate_create(body: &CollectionCreate) -> ApiResult<()> {
             .map_err(|e| ApiError::Validation(format!("request/body/grants/{i}/roleId: {e}")))?;
     }
     let mut seen = HashSet::new();
-    let duplicate = body
-        .grants
-        .iter()
-        .any(|g| !seen.insert((g.user_id, g.user_group_id)));
+    let duplicate = body.grants.iter().any(|g| !seen.insert((g.user_id, g.user_group_id)));
     if duplicate {
-        return Err(ApiError::unprocessable(
-            "Duplicate user or user group in grant array",
-        ));
+        return Err(ApiError::unprocessable("Duplicate user or user group in grant array"));
     }
     Ok(())
 }
@@ -92,9 +72,7 @@ async fn check_grantees(state: &AppState, body: &CollectionCreate) -> ApiResult<
     }
     let groups: Vec<i64> = body.grants.iter().filter_map(|g| g.user_group_id).collect();
     if !state.store.user_groups_exist(&groups).await? {
-        return Err(ApiError::unprocessable(
-            "One or more userGroupIds are invalid.",
-        ));
+        return Err(ApiError::unprocessable("One or more userGroupIds are invalid."));
     }
     Ok(())
 }
@@ -105,23 +83,16 @@ pub async fn get_collections(
     mut params: Params,
 ) -> ApiResult<Json<Vec<Collection>>> {
     let name = params.one("name")?;
-    let matching = params.choice(
-        "name-match",
-        &["exact", "startsWith", "endsWith", "contains"],
-    )?;
+    let matching = params.choice("name-match", &["exact", "startsWith", "endsWith", "contains"])?;
     let projection = projection(params.choices("projection", &["owners", "statistics"])?);
     // Known shortcoming: the `metadata` filter is accepted but not applied yet.
     params.all("metadata");
     params.flag("elevate")?;
     params.finish()?;
-    let filter = name.map(|name| NameFilter {
-        name,
-        matching: matching.unwrap_or_else(|| "exact".to_string()),
-    });
+    let filter = name
+        .map(|name| NameFilter { name, matching: matching.unwrap_or_else(|| "exact".to_string()) });
     let granted = granted_ids(&state, &caller).await?;
-    let collections = state
-        .store
-        .collections(granted.as_deref(), filter.as_ref(), projection);
+    let collections = state.store.collections(granted.as_deref(), filter.as_ref(), projection);
     Ok(Json(collections.await?))
 }
 
@@ -135,9 +106,7 @@ pub async fn get_collection(
     let projection = projection(params.choices("projection", PROJECTIONS)?);
     params.flag("elevate")?;
     params.finish()?;
-    caller
-        .collection_access(&state, collection_id, Role::Restricted)
-        .await?;
+    caller.collection_access(&state, collection_id, Role::Restricted).await?;
     match state.store.collection(collection_id, projection).await {
         Err(stigward_storage::StoreError::NotFound) => {
             Err(ApiError::NotFound(Some("Collection not found".into())))

@@ -29,20 +29,12 @@ pub async fn get_metrics_summary_by_collection_agg_asset(
     };
     let csv = params.choice("format", &["json", "csv"])?.as_deref() == Some("csv");
     params.finish()?;
-    caller
-        .collection_access(&state, collection_id, Role::Restricted)
-        .await?;
+    caller.collection_access(&state, collection_id, Role::Restricted).await?;
     // Known shortcoming: restricted grants see every asset here; ACL narrowing comes with the
     // access-model work.
-    let rows = state
-        .store
-        .metrics_summary_by_asset(collection_id, &filter)
-        .await?;
+    let rows = state.store.metrics_summary_by_asset(collection_id, &filter).await?;
     if csv {
-        return Ok((
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            summary_csv(&rows),
-        )
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], summary_csv(&rows))
             .into_response());
     }
     Ok(Json(rows).into_response())

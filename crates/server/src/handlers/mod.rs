@@ -27,9 +27,7 @@ pub async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
             return Ok(Upload { file_name, bytes });
         }
     }
-    Err(ApiError::Validation(
-        "request/body must have required property 'importFile'".into(),
-    ))
+    Err(ApiError::Validation("request/body must have required property 'importFile'".into()))
 }
 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {

@@ -19,12 +19,7 @@ pub async fn get_configuration(
     let na = || "na".to_string();
     Ok(Json(Configuration {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        commit: Commit {
-            branch: na(),
-            sha: na(),
-            tag: na(),
-            describe: na(),
-        },
+        commit: Commit { branch: na(), sha: na(), tag: na(), describe: na() },
         last_migration: state.store.last_migration(),
         classification: state.config.classification.clone(),
     }))
@@ -51,12 +46,8 @@ pub async fn import_ccis(
     params.flag("elevate")?;
     params.finish()?;
     if !caller.elevate {
-        return Err(ApiError::privilege(
-            "Loading the CCI list requires elevate=true.",
-        ));
+        return Err(ApiError::privilege("Loading the CCI list requires elevate=true."));
     }
     let upload = super::read_upload(form).await?;
-    Ok(Json(
-        crate::library::import_cci_list(&state.store, &upload.bytes).await?,
-    ))
+    Ok(Json(crate::library::import_cci_list(&state.store, &upload.bytes).await?))
 }

@@ -25,36 +25,20 @@ pub async fn post_reviews_by_asset(
     let asset_id = parse_id(&asset_id, "params/assetId")?;
     params.finish()?;
     if body.is_empty() {
-        return Err(ApiError::Validation(
-            "request/body must NOT have fewer than 1 items".into(),
-        ));
+        return Err(ApiError::Validation("request/body must NOT have fewer than 1 items".into()));
     }
-    let items = body
-        .into_iter()
-        .enumerate()
-        .map(review_write)
-        .collect::<ApiResult<Vec<_>>>()?;
-    let access = caller
-        .collection_access(&state, collection_id, Role::Restricted)
-        .await?;
+    let items = body.into_iter().enumerate().map(review_write).collect::<ApiResult<Vec<_>>>()?;
+    let access = caller.collection_access(&state, collection_id, Role::Restricted).await?;
     if state.store.asset_collection(asset_id).await? != Some(collection_id) {
         return Err(ApiError::Privilege(None));
     }
-    // Known shortcoming: restricted grants are not yet narrowed by their ACL rules here.
     let settings =
         CollectionSettings::from_stored(&state.store.collection_settings(collection_id).await?);
-    let writer = Writer {
-        user_id: caller.user_id,
-        role: access.role,
-        now: caller.now,
-        batch: false,
-    };
-    Ok(Json(
-        state
-            .store
-            .write_asset_reviews(asset_id, items, &settings, writer)
-            .await?,
-    ))
+    let writer =
+        Writer { user_id: caller.user_id, role: access.role, now: caller.now, batch: false };
+    let acl = access.access_map(&state).await?;
+    let written = state.store.write_asset_reviews(asset_id, items, &settings, writer, &acl);
+    Ok(Json(written.await?))
 }
 
 /// Checks one body item against the schema and turns it into the engine's input.
@@ -74,9 +58,7 @@ pub fn review_write((i, item): (usize, ReviewAssetPost)) -> ApiResult<ReviewWrit
         .transpose()?;
     for (name, text) in [("detail", &item.detail), ("comment", &item.comment)] {
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
-            return Err(bad(&format!(
-                "{name} must NOT have more than {MAX_TEXT} characters"
-            )));
+            return Err(bad(&format!("{name} must NOT have more than {MAX_TEXT} characters")));
         }
     }
     if item.rule_id.is_empty() || item.rule_id.len() > 255 {
@@ -113,9 +95,7 @@ pub async fn get_reviews_by_collection(
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
     let filter = review_filter(&mut params)?;
     params.finish()?;
-    caller
-        .collection_access(&state, collection_id, Role::Restricted)
-        .await?;
+    caller.collection_access(&state, collection_id, Role::Restricted).await?;
     Ok(Json(state.store.reviews(collection_id, &filter).await?))
 }
 
@@ -144,18 +124,12 @@ fn review_filter(params: &mut Params) -> ApiResult<ReviewFilter> {
         asset_id: params.id("assetId")?,
         benchmark_id: params.one("benchmarkId")?,
         rule_id: params.one("ruleId")?,
-        result: params
-            .choice("result", &results)?
-            .as_deref()
-            .and_then(ReviewResult::from_api),
+        result: params.choice("result", &results)?.as_deref().and_then(ReviewResult::from_api),
         status: params
             .choice("status", &statuses)?
             .and_then(|s| ReviewStatus::ALL.into_iter().find(|x| x.api() == s)),
         user_id: params.id("userId")?,
-        rules: rules
-            .as_deref()
-            .and_then(RulesFilter::parse)
-            .unwrap_or_default(),
+        rules: rules.as_deref().and_then(RulesFilter::parse).unwrap_or_default(),
         with_metadata: projections.iter().any(|p| p == "metadata"),
     })
 }

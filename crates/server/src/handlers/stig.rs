@@ -35,9 +35,7 @@ pub async fn import_benchmark(
     if was_zip {
         return Ok(Json(results).into_response());
     }
-    let single = results
-        .pop()
-        .ok_or_else(|| ApiError::Internal("no benchmark imported".into()))?;
+    let single = results.pop().ok_or_else(|| ApiError::Internal("no benchmark imported".into()))?;
     Ok(Json(single).into_response())
 }
 
@@ -51,12 +49,7 @@ pub async fn get_stigs(
     params.flag("elevate")?;
     params.finish()?;
     let visible = visible_collections(&state, &caller).await?;
-    Ok(Json(
-        state
-            .store
-            .stigs(title.as_deref(), visible.as_deref(), revisions)
-            .await?,
-    ))
+    Ok(Json(state.store.stigs(title.as_deref(), visible.as_deref(), revisions).await?))
 }
 
 pub async fn get_revisions_by_benchmark_id(
@@ -68,11 +61,7 @@ pub async fn get_revisions_by_benchmark_id(
     params.flag("elevate")?;
     params.finish()?;
     let visible = visible_collections(&state, &caller).await?;
-    match state
-        .store
-        .revisions(&benchmark_id, visible.as_deref())
-        .await
-    {
+    match state.store.revisions(&benchmark_id, visible.as_deref()).await {
         Ok(revisions) => Ok(Json(revisions)),
         Err(StoreError::NotFound) => Err(unknown_benchmark(&benchmark_id)),
         Err(other) => Err(other.into()),
@@ -85,10 +74,8 @@ pub async fn get_rules_by_revision(
     Path((benchmark_id, revision_str)): Path<(String, String)>,
     mut params: Params,
 ) -> ApiResult<Json<Vec<Rule>>> {
-    let projections = params.choices(
-        "projection",
-        &["detail", "ccis", "check", "fix", "ruleIds", "stigs"],
-    )?;
+    let projections =
+        params.choices("projection", &["detail", "ccis", "check", "fix", "ruleIds", "stigs"])?;
     params.finish()?;
     // Known shortcoming: the `ruleIds` and `stigs` projections are accepted but not yet filled.
     let has = |p: &str| projections.iter().any(|x| x == p);
@@ -118,10 +105,7 @@ pub fn revision_selector(text: &str) -> ApiResult<RevisionSelector> {
     let parsed: RevisionStr = text
         .parse()
         .map_err(|e: String| ApiError::Validation(format!("request/params/revisionStr {e}")))?;
-    Ok(RevisionSelector::Exact {
-        version: parsed.version,
-        release: parsed.release,
-    })
+    Ok(RevisionSelector::Exact { version: parsed.version, release: parsed.release })
 }
 
 fn unknown_benchmark(benchmark_id: &str) -> ApiError {

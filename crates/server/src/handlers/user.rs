@@ -18,14 +18,8 @@ pub async fn get_user(
     let with_prefs = params.choice("projection", &["webPreferences"])?.is_some();
     params.flag("elevate")?;
     params.finish()?;
-    let names = ClaimNames {
-        name: state.claims.name.clone(),
-        email: state.claims.email.clone(),
-    };
-    let mut user = state
-        .store
-        .user_info(caller.user_id, &names, with_prefs)
-        .await?;
+    let names = ClaimNames { name: state.claims.name.clone(), email: state.claims.email.clone() };
+    let mut user = state.store.user_info(caller.user_id, &names, with_prefs).await?;
     user.privileges = Privileges {
         create_collection: caller.privileges.create_collection,
         admin: caller.privileges.admin,

@@ -11,9 +11,7 @@ use serde_json::{json, Map, Value};
 use stigward::config::ServeConfig;
 
 pub fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(path)
 }
 
 #[derive(Parser)]
@@ -45,18 +43,10 @@ async fn fresh_database(dir: &Path) -> (String, Option<String>) {
         return (format!("sqlite:{}?mode=rwc", path.display()), None);
     }
     let name = format!("stigward_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(PG_ADMIN)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    let admin = sqlx::PgPool::connect(PG_ADMIN).await.expect("PostgreSQL on 127.0.0.1:5432");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
     admin.close().await;
-    (
-        format!("postgres://postgres@127.0.0.1:5432/{name}"),
-        Some(name),
-    )
+    (format!("postgres://postgres@127.0.0.1:5432/{name}"), Some(name))
 }
 
 impl TestServer {
@@ -96,9 +86,7 @@ impl TestServer {
             let shutdown = async {
                 let _ = rx.await;
             };
-            stigward::app::serve(listener, state, shutdown)
-                .await
-                .unwrap();
+            stigward::app::serve(listener, state, shutdown).await.unwrap();
         });
         TestServer {
             base,
@@ -121,9 +109,7 @@ impl TestServer {
             json!("stig-manager:stig stig-manager:collection stig-manager:user stig-manager:op"),
         );
         claims.insert("realm_access".into(), json!({ "roles": privileges }));
-        self.issuer
-            .issue(claims, std::time::Duration::from_secs(3600))
-            .unwrap()
+        self.issuer.issue(claims, std::time::Duration::from_secs(3600)).unwrap()
     }
 
     /// Signs arbitrary claims with the server's key (for expired and odd tokens).
@@ -140,13 +126,7 @@ impl TestServer {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
         status_json(response).await
     }
 
@@ -194,10 +174,7 @@ impl TestServer {
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "stigward import {args:?} failed:\n{stdout}\n{stderr}"
-        );
+        assert!(output.status.success(), "stigward import {args:?} failed:\n{stdout}\n{stderr}");
         stdout
     }
 
