@@ -34,7 +34,8 @@ pub enum IssuerError {
     Sign(#[from] jsonwebtoken::errors::Error),
 }
 
-/// The built-in issuer's key and identity.
+/// The built-in issuer's key and identity. `Debug` shows no key material.
+#[derive(Clone)]
 pub struct Issuer {
     issuer_url: String,
     kid: String,
@@ -42,6 +43,15 @@ pub struct Issuer {
     y: String,
     signing_key: EncodingKey,
     verifying_key: DecodingKey,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("issuer_url", &self.issuer_url)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Issuer {

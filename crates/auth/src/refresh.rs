@@ -9,6 +9,8 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::verifier::{Inner, Verifier};
 
+const MIN_PAUSE: Duration = Duration::from_millis(100);
+
 /// How often the key set is refreshed and when it goes stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshTiming {
@@ -78,13 +80,15 @@ fn next_wake(inner: &Inner, next_attempt: Instant, timing: RefreshTiming) -> Ins
     }
 }
 
-/// One scheduled refresh; returns the delay before the next one.
+/// One scheduled refresh; returns the delay before the next one. The floor keeps a zero
+/// max age or retry interval from turning into a request loop against the provider.
 async fn attempt(inner: &Inner, timing: RefreshTiming) -> Duration {
-    match inner.refresh().await {
+    let pause = match inner.refresh().await {
         Ok(()) => timing.max_age / 2,
         Err(error) => {
             tracing::warn!(error = %error, "scheduled JWKS refresh failed");
             timing.retry_interval
         }
-    }
+    };
+    pause.max(MIN_PAUSE)
 }

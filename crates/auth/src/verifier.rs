@@ -66,6 +66,16 @@ pub struct Verifier {
     pub(crate) inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("jwks_uri", &self.inner.provider.as_ref().map(|p| p.jwks_uri.as_str()))
+            .field("audience", &self.inner.audience)
+            .field("allow_insecure", &self.inner.allow_insecure)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) provider: Option<Provider>,
     audience: Option<String>,

@@ -88,6 +88,15 @@ async fn published_insecure_kid_fails_at_once_unless_allowed() {
 }
 
 #[tokio::test]
+async fn ca_bundle_is_read_when_given() {
+    let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
+    let bundle = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/test-ca.pem");
+    let config = VerifierConfig { ca_certs: Some(bundle.into()), ..provider.config() };
+
+    assert!(Verifier::discover(config).await.is_ok());
+}
+
+#[tokio::test]
 async fn unreadable_ca_bundle_is_reported() {
     let provider = Provider::start(vec![rsa_jwk(RSA_KID)]).await;
     let ca_certs = Some("/nonexistent/stigward-ca.pem".into());

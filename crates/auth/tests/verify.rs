@@ -132,6 +132,18 @@ async fn unknown_kid_costs_one_fetch_and_is_then_remembered() {
 }
 
 #[tokio::test]
+async fn racing_requests_for_one_unknown_kid_cause_one_fetch() {
+    let s = setup().await;
+    let token = sign(&claims(), Algorithm::ES256, "never-published", &s.ec.encoding);
+
+    let (first, second) = tokio::join!(s.verifier.verify(&token), s.verifier.verify(&token));
+
+    let unknown = TokenError::UnknownKid("never-published".to_owned());
+    assert_eq!((first.unwrap_err(), second.unwrap_err()), (unknown.clone(), unknown));
+    assert_eq!(s.provider.jwks_fetches(), 2);
+}
+
+#[tokio::test]
 async fn kid_published_after_start_is_found_by_the_on_demand_fetch() {
     let s = setup().await;
     s.provider.set_keys(vec![rsa_jwk(RSA_KID), rsa_jwk("next-key")]);

@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `import` and `token`.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 use stigward_domain::review::Writer;
-use stigward_domain::Role;
+use stigward_domain::{CollectionSettings, Role};
+use stigward_formats::checklist::Checklist;
 use stigward_formats::detect::{detect, Kind};
 use stigward_storage::Store;
 
@@ -59,8 +61,8 @@ pub struct ImportArgs {
     /// Name of the user recorded as the author of imported reviews.
     #[arg(long, default_value = "stigward-import")]
     pub user: String,
-    /// Load into a running server at this URL (e.g. http://localhost:54000) instead of the
-    /// configured database. Benchmarks, zips and the CCI list only.
+    /// Load into a running server at this URL (e.g. http://localhost:54000) through its API,
+    /// instead of into the configured database.
     #[arg(long, env = "STIGWARD_SERVER")]
     pub server: Option<String>,
     /// Bearer token for --server (needs the admin privilege).
@@ -129,7 +131,7 @@ fn set_path(claims: &mut Map<String, Value>, path: &str, value: Value) {
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     if let Some(server) = &args.server {
         let token = args.token.as_deref().context("--server needs --token")?;
-        return import_remote(server, token, &args.files).await;
+        return import_remote(&args, server, token).await;
     }
     let store = crate::startup::open_store(&args.store, 1).await?;
     let bar = progress(args.files.len());
@@ -190,11 +192,7 @@ async fn import_checklist_file(
     bytes: &[u8],
     now: i64,
 ) -> anyhow::Result<String> {
-    let checklist = match detect(bytes) {
-        Kind::Ckl => stigward_formats::checklist::parse_ckl(bytes),
-        _ => stigward_formats::checklist::parse_cklb(bytes),
-    }
-    .with_context(|| format!("reading checklist {name}"))?;
+    let checklist = read_checklist(name, bytes)?;
     let collection = args.collection.as_deref().context("checklists need --collection NAME")?;
     let collection_id = store
         .collections(None, None, Default::default())
@@ -222,27 +220,213 @@ fn api_error(err: crate::error::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{err}")
 }
 
-/// Uploads benchmark files, zips and the CCI list to a running server.
-async fn import_remote(server: &str, token: &str, files: &[PathBuf]) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    let base = server.trim_end_matches('/');
-    for path in files {
+/// Loads files into a running server through its API, as STIG Manager's own clients do.
+async fn import_remote(args: &ImportArgs, server: &str, token: &str) -> anyhow::Result<()> {
+    let api = Remote {
+        client: reqwest::Client::new(),
+        base: format!("{}/api", server.trim_end_matches('/')),
+        token: token.to_string(),
+    };
+    for path in &args.files {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let url = match detect(&bytes) {
-            Kind::CciList => format!("{base}/api/op/ccis?elevate=true"),
-            Kind::Benchmark | Kind::Zip => format!("{base}/api/stigs?elevate=true"),
-            _ => bail!("{name}: only benchmarks, zips and the CCI list go to a server"),
+        let line = match detect(&bytes) {
+            Kind::CciList => api.upload("/op/ccis?elevate=true", &name, bytes).await?,
+            Kind::Benchmark | Kind::Zip => api.upload("/stigs?elevate=true", &name, bytes).await?,
+            Kind::Ckl | Kind::Cklb => {
+                let checklist = read_checklist(&name, &bytes)?;
+                let report = remote_checklist(&api, args, &checklist).await?;
+                serde_json::to_string_pretty(&report)?
+            }
+            _ => bail!("{name}: not a benchmark, zip, CCI list or checklist"),
         };
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.clone());
+        println!("{name}: {line}");
+    }
+    Ok(())
+}
+
+struct Remote {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Remote {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut request =
+            self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    }
+
+    async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let (status, value) = self.call(method.clone(), path, body).await?;
+        if !(200..300).contains(&status) {
+            bail!("{method} {path}: {status} {value}");
+        }
+        Ok(value)
+    }
+
+    async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> anyhow::Result<String> {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
         let form = reqwest::multipart::Form::new().part("importFile", part);
-        let response = client.post(url).bearer_auth(token).multipart(form).send().await?;
+        let url = format!("{}{path}", self.base);
+        let response =
+            self.client.post(url).bearer_auth(&self.token).multipart(form).send().await?;
         let status = response.status();
         let body = response.text().await?;
         if !status.is_success() {
             bail!("{name}: {status} {body}");
         }
-        println!("{name}: {body}");
+        Ok(body)
     }
-    Ok(())
+}
+
+fn read_checklist(name: &str, bytes: &[u8]) -> anyhow::Result<Checklist> {
+    match detect(bytes) {
+        Kind::Ckl => stigward_formats::checklist::parse_ckl(bytes),
+        _ => stigward_formats::checklist::parse_cklb(bytes),
+    }
+    .with_context(|| format!("reading checklist {name}"))
+}
+
+async fn remote_checklist(
+    api: &Remote,
+    args: &ImportArgs,
+    checklist: &Checklist,
+) -> anyhow::Result<library::ChecklistReport> {
+    let wanted = args.collection.as_deref().context("checklists need --collection NAME")?;
+    let get = reqwest::Method::GET;
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("name", wanted)
+        .append_pair("name-match", "exact")
+        .finish();
+    let found = api.expect(get.clone(), &format!("/collections?{query}"), None).await?;
+    let collection = found.get(0).with_context(|| format!("no collection named {wanted}"))?;
+    let cid = collection["collectionId"].as_str().context("collection without id")?.to_string();
+    let settings = CollectionSettings::from_stored(&collection["settings"]);
+    let options = library::import_options(&collection["settings"]);
+    let role = remote_role(api, &cid).await?;
+    let (asset_id, asset_name, asset_created) = remote_asset(api, args, checklist, &cid).await?;
+    let mut stigs = Vec::new();
+    for stig in &checklist.stigs {
+        let known = remote_rule_ids(api, &stig.benchmark_id).await?;
+        let plan = library::plan_stig(stig, known.as_ref(), &options, &settings, role);
+        let mut report = plan.report;
+        if report.benchmark_loaded {
+            let attach = format!("/assets/{asset_id}/stigs/{}", stig.benchmark_id);
+            api.expect(reqwest::Method::PUT, &attach, None).await?;
+        }
+        if !plan.items.is_empty() {
+            let body: Vec<Value> = plan.items.iter().map(review_body).collect();
+            let path = format!("/collections/{cid}/reviews/{asset_id}");
+            let written =
+                api.expect(reqwest::Method::POST, &path, Some(Value::Array(body))).await?;
+            let count = |k: &str| written["affected"][k].as_u64().unwrap_or(0) as usize;
+            report.inserted = count("inserted");
+            report.updated = count("updated");
+            report.rejected =
+                serde_json::from_value(written["rejected"].clone()).unwrap_or_default();
+        }
+        stigs.push(report);
+    }
+    let asset_id = asset_id.parse().context("asset id")?;
+    Ok(library::ChecklistReport { asset_id, asset_name, asset_created, stigs })
+}
+
+async fn remote_role(api: &Remote, collection_id: &str) -> anyhow::Result<Role> {
+    let me = api.expect(reqwest::Method::GET, "/user", None).await?;
+    let grants = me["collectionGrants"].as_array().cloned().unwrap_or_default();
+    let role_id = grants
+        .iter()
+        .find(|g| g["collection"]["collectionId"] == collection_id)
+        .and_then(|g| g["roleId"].as_i64())
+        .context("the token's user holds no grant in the collection")?;
+    Role::try_from(role_id).map_err(anyhow::Error::msg)
+}
+
+async fn remote_asset(
+    api: &Remote,
+    args: &ImportArgs,
+    checklist: &Checklist,
+    collection_id: &str,
+) -> anyhow::Result<(String, String, bool)> {
+    let name = args
+        .asset
+        .clone()
+        .or_else(|| checklist.target.name.clone())
+        .context("the checklist names no host; give --asset")?;
+    let path = format!("/collections/{collection_id}?projection=assets");
+    let collection = api.expect(reqwest::Method::GET, &path, None).await?;
+    let assets = collection["assets"].as_array().cloned().unwrap_or_default();
+    if let Some(asset) = assets.iter().find(|a| a["name"] == name.as_str()) {
+        let id = asset["assetId"].as_str().context("asset without id")?.to_string();
+        return Ok((id, name, false));
+    }
+    if !args.create_asset {
+        bail!("no asset named {name} in the collection; add --create-asset");
+    }
+    let t = &checklist.target;
+    let body = json!({"name": name, "collectionId": collection_id, "description": t.description,
+        "ip": t.ip, "fqdn": t.fqdn, "mac": t.mac, "noncomputing": t.noncomputing,
+        "metadata": t.metadata, "stigs": []});
+    let created = api.expect(reqwest::Method::POST, "/assets", Some(body)).await?;
+    let id = created["assetId"].as_str().context("asset without id")?.to_string();
+    Ok((id, name, true))
+}
+
+/// Rule ids of every loaded revision of a benchmark; `None` when it is not in the library.
+async fn remote_rule_ids(
+    api: &Remote,
+    benchmark_id: &str,
+) -> anyhow::Result<Option<HashSet<String>>> {
+    let (status, revisions) =
+        api.call(reqwest::Method::GET, &format!("/stigs/{benchmark_id}/revisions"), None).await?;
+    if status == 404 {
+        return Ok(None);
+    }
+    let mut known = HashSet::new();
+    for revision in revisions.as_array().cloned().unwrap_or_default() {
+        let rev = revision["revisionStr"].as_str().unwrap_or_default();
+        let path = format!("/stigs/{benchmark_id}/revisions/{rev}/rules");
+        let rules = api.expect(reqwest::Method::GET, &path, None).await?;
+        for rule in rules.as_array().cloned().unwrap_or_default() {
+            known.extend(rule["ruleId"].as_str().map(str::to_string));
+        }
+    }
+    Ok(Some(known))
+}
+
+/// A planned write as the body item of `POST /collections/{id}/reviews/{assetId}`.
+fn review_body(item: &stigward_storage::reviews::ReviewWrite) -> Value {
+    let incoming = &item.incoming;
+    let mut body = json!({"ruleId": item.rule_id});
+    let fields = [
+        ("result", incoming.result.map(|r| json!(r.api()))),
+        ("detail", incoming.detail.clone().map(Value::String)),
+        ("comment", incoming.comment.clone().map(Value::String)),
+        ("resultEngine", incoming.result_engine.clone().map(|e| e.unwrap_or(Value::Null))),
+        ("status", incoming.status.as_ref().map(|(s, _)| json!(s.api()))),
+    ];
+    for (key, value) in fields {
+        if let Some(value) = value {
+            body[key] = value;
+        }
+    }
+    body
 }

@@ -160,11 +160,7 @@ pub async fn import_checklist(
     let (asset_id, asset_created) = checklist_asset(store, checklist, &target, &name).await?;
     let stored = store.collection_settings(target.collection_id).await?;
     let settings = stigward_domain::CollectionSettings::from_stored(&stored);
-    let options = stored.get("importOptions").cloned().unwrap_or_default();
-    let options = match options.is_object() {
-        true => options,
-        false => stigward_domain::settings::default_settings()["importOptions"].clone(),
-    };
+    let options = import_options(&stored);
     let mut stigs = Vec::new();
     for stig in &checklist.stigs {
         stigs.push(import_stig(store, asset_id, stig, &options, &settings, writer).await?);
@@ -202,29 +198,31 @@ async fn checklist_asset(
     Ok((store.create_asset(&body).await?, true))
 }
 
-async fn import_stig(
-    store: &Store,
-    asset_id: i64,
+/// The writes one checklist STIG turns into, given the rule ids the library holds for its
+/// benchmark; shared by the local and the remote import.
+pub struct StigPlan {
+    pub items: Vec<stigward_storage::reviews::ReviewWrite>,
+    pub report: StigReport,
+}
+
+pub fn plan_stig(
     stig: &stigward_formats::checklist::ChecklistStig,
+    known: Option<&std::collections::HashSet<String>>,
     options: &serde_json::Value,
     settings: &stigward_domain::CollectionSettings,
-    writer: stigward_domain::review::Writer,
-) -> ApiResult<StigReport> {
+    role: stigward_domain::Role,
+) -> StigPlan {
     let mut report = StigReport {
         benchmark_id: stig.benchmark_id.clone(),
         revision_str: stig.revision_str.clone(),
-        benchmark_loaded: store.benchmark_exists(&stig.benchmark_id).await?,
+        benchmark_loaded: known.is_some(),
         inserted: 0,
         updated: 0,
         not_matched: Vec::new(),
         skipped: 0,
         rejected: Vec::new(),
     };
-    if !report.benchmark_loaded {
-        return Ok(report);
-    }
-    store.attach_stig(asset_id, &stig.benchmark_id).await?;
-    let known = store.benchmark_rule_ids(&stig.benchmark_id).await?;
+    let Some(known) = known else { return StigPlan { items: Vec::new(), report } };
     let mut items = Vec::new();
     for review in &stig.reviews {
         if !known.contains(&review.rule_id) {
@@ -238,9 +236,7 @@ async fn import_stig(
             comment: review.comment.clone(),
             result_engine: review.result_engine.clone(),
         };
-        let incoming =
-            stigward_domain::import::review_from_checklist(&result, options, settings, writer.role);
-        match incoming {
+        match stigward_domain::import::review_from_checklist(&result, options, settings, role) {
             Some(incoming) => items.push(stigward_storage::reviews::ReviewWrite {
                 rule_id: review.rule_id.clone(),
                 incoming,
@@ -248,6 +244,35 @@ async fn import_stig(
             None => report.skipped += 1,
         }
     }
+    StigPlan { items, report }
+}
+
+/// A collection's import options, or the defaults when it stores none.
+pub fn import_options(settings: &serde_json::Value) -> serde_json::Value {
+    match settings.get("importOptions") {
+        Some(options) if options.is_object() => options.clone(),
+        _ => stigward_domain::settings::default_settings()["importOptions"].clone(),
+    }
+}
+
+async fn import_stig(
+    store: &Store,
+    asset_id: i64,
+    stig: &stigward_formats::checklist::ChecklistStig,
+    options: &serde_json::Value,
+    settings: &stigward_domain::CollectionSettings,
+    writer: stigward_domain::review::Writer,
+) -> ApiResult<StigReport> {
+    let known = match store.benchmark_exists(&stig.benchmark_id).await? {
+        true => Some(store.benchmark_rule_ids(&stig.benchmark_id).await?),
+        false => None,
+    };
+    let StigPlan { items, mut report } =
+        plan_stig(stig, known.as_ref(), options, settings, writer.role);
+    if !report.benchmark_loaded {
+        return Ok(report);
+    }
+    store.attach_stig(asset_id, &stig.benchmark_id).await?;
     let collection_id = store.asset_collection(asset_id).await?.ok_or(ApiError::NotFound(None))?;
     let access = store.full_access_map(collection_id).await?;
     let written = store.write_asset_reviews(asset_id, items, settings, writer, &access).await?;

@@ -109,7 +109,7 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
         .collect();
     files.sort();
     let args: Vec<&str> = files.iter().map(String::as_str).collect();
-    let out = server.import_cli(&args);
+    let out = server.import_cli(&args).await;
     assert_eq!(out.matches(" inserted").count(), files.len(), "{out}");
 
     let (status, stigs) = server.get(&admin, "/stigs").await;
@@ -142,20 +142,18 @@ async fn library_collection_checklists_and_metrics_end_to_end() {
 
     let chrome_ckl = shared("data/checklists/evalstig_chrome_V2R8_win.ckl");
     let k8s_ckl = shared("data/checklists/stigviewer2_17_kubernetes_empty_hostname.ckl");
-    let chrome_out = server.import_cli(&[
-        "--collection",
-        "Fleet",
-        "--asset",
-        "chrome-host",
-        chrome_ckl.to_str().unwrap(),
-    ]);
-    let k8s_out = server.import_cli(&[
-        "--collection",
-        "Fleet",
-        "--asset",
-        "k8s-host",
-        k8s_ckl.to_str().unwrap(),
-    ]);
+    let chrome_out = server
+        .import_cli(&[
+            "--collection",
+            "Fleet",
+            "--asset",
+            "chrome-host",
+            chrome_ckl.to_str().unwrap(),
+        ])
+        .await;
+    let k8s_out = server
+        .import_cli(&["--collection", "Fleet", "--asset", "k8s-host", k8s_ckl.to_str().unwrap()])
+        .await;
 
     let chrome = benchmark_facts("U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml");
     let k8s = benchmark_facts("U_Kubernetes_STIG_V1R2_Manual-xccdf.xml");
@@ -378,5 +376,69 @@ async fn tokens_that_are_missing_expired_forged_or_unsigned_get_401() {
         (403, Some("Required scopes were not found in token."))
     );
     other.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn import_through_a_running_server_loads_the_library_ccis_and_a_checklist() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let root = server.base.trim_end_matches("/api").to_string();
+    let remote = ["--server", root.as_str(), "--token", admin.as_str()];
+    let chrome_file = shared("data/stigs/U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml");
+    let cci_file = shared("data/cci/U_CCI_List.xml");
+    let mut args = remote.to_vec();
+    args.extend([chrome_file.to_str().unwrap(), cci_file.to_str().unwrap()]);
+    let out = server.import_cli(&args).await;
+    assert!(out.contains("\"action\":\"inserted\""), "{out}");
+    assert!(out.contains("cciCount"), "{out}");
+
+    let chrome = benchmark_facts("U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml");
+    let path = format!("/stigs/{}/revisions/latest/rules?projection=ccis", chrome.benchmark_id);
+    let (_, rules) = server.get(&admin, &path).await;
+    let ccis: Vec<&Value> =
+        rules.as_array().unwrap().iter().flat_map(|r| r["ccis"].as_array().unwrap()).collect();
+    assert!(!ccis.is_empty());
+    assert!(ccis.iter().all(|c| c["definition"].is_string() && c["apAcronym"].is_string()));
+
+    let (_, me) = server.get(&admin, "/user").await;
+    let body = json!({"name": "Remote", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (_, collection) = server.send("POST", &admin, "/collections", body).await;
+    let ckl = shared("data/checklists/evalstig_chrome_V2R8_win.ckl");
+    let mut args = remote.to_vec();
+    args.extend(["--collection", "Remote", "--asset", "web01", "--create-asset"]);
+    args.push(ckl.to_str().unwrap());
+    let out = server.import_cli(&args).await;
+    assert!(out.contains("\"assetCreated\": true"), "{out}");
+
+    let (expected, _) = expected_metrics(&chrome, "evalstig_chrome_V2R8_win.ckl");
+    let written: u64 = ["pass", "fail", "notapplicable", "other"]
+        .iter()
+        .map(|k| expected[k].as_u64().unwrap())
+        .sum();
+    let cid = collection["collectionId"].as_str().unwrap();
+    let (status, reviews) = server.get(&admin, &format!("/collections/{cid}/reviews")).await;
+    assert_eq!(status, 200);
+    assert_eq!(reviews.as_array().unwrap().len() as u64, written);
+    let passes = reviews.as_array().unwrap().iter().filter(|r| r["result"] == "pass").count();
+    assert_eq!(passes as u64, expected["pass"].as_u64().unwrap());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_definition_lists_every_served_operation() {
+    let server = TestServer::start().await;
+    let response = server.client.get(server.url("/op/definition")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    let mut documented = BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            documented.extend(op["operationId"].as_str().map(str::to_string));
+        }
+    }
+    for op in stigward::routes::OPERATIONS {
+        assert!(documented.contains(*op), "{op} is served but not documented");
+    }
     server.stop().await;
 }

@@ -44,7 +44,7 @@ pub struct ReviewAssetPost {
     pub status: Option<StatusWrite>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedReview {
     pub rule_id: String,

@@ -163,15 +163,16 @@ impl TestServer {
         status_json(response).await
     }
 
-    /// Runs `stigward import` against this server's database; returns stdout.
-    pub fn import_cli(&self, args: &[&str]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_stigward"))
+    /// Runs `stigward import` against this server's database (or, given `--server`, its API)
+    /// while the server keeps serving; returns stdout.
+    pub async fn import_cli(&self, args: &[&str]) -> String {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stigward"));
+        command
             .arg("import")
             .args(args)
             .env("STIGWARD_DATA_DIR", self.data_dir.path())
-            .env("STIGWARD_DATABASE_URL", &self.database_url)
-            .output()
-            .unwrap();
+            .env("STIGWARD_DATABASE_URL", &self.database_url);
+        let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "stigward import {args:?} failed:\n{stdout}\n{stderr}");
