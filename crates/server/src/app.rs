@@ -26,7 +26,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api)
         .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
-        .layer(from_fn(telemetry::request_span))
+        .layer(from_fn_with_state(state.clone(), telemetry::request_span))
         .with_state(state)
 }
 

@@ -154,7 +154,8 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGMAN_LOG_LEVEL", default_value_t = 3)]
     pub log_level: u8,
     /// `combined`: one line per request; `split`: also a line when the request arrives.
-    #[arg(long, env = "STIGMAN_LOG_MODE", default_value = "combined")]
+    #[arg(long, env = "STIGMAN_LOG_MODE", default_value = "combined",
+        value_parser = ["combined", "split"])]
     pub log_mode: String,
 }
 
@@ -196,6 +197,18 @@ impl fmt::Debug for ServeConfig {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let config = StoreConfig {
+            data_dir: "./data".into(),
+            database_url: Some("postgres://sa:hunter2@db/stig".into()),
+            db_max_connections: 5,
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://sa:****@db/stig"));
+    }
 
     #[test]
     fn passwords_are_masked() {

@@ -2,18 +2,20 @@
 
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
 use crate::error::ErrorCause;
+use crate::state::AppState;
 
 /// Builds the request's span (method, matched route, client, request id), runs the request in
 /// it, and writes the summary line with status and latency. Errors are logged here, once, with
 /// the cause the error response carries; credentials are never part of the line.
-pub async fn request_span(mut req: Request, next: Next) -> Response {
+/// With `STIGMAN_LOG_MODE=split` a line is also written when the request arrives.
+pub async fn request_span(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client = req
@@ -25,6 +27,9 @@ pub async fn request_span(mut req: Request, next: Next) -> Response {
         route = tracing::field::Empty, client, request_id = %request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         req.headers_mut().insert("x-request-id", value.clone());
+    }
+    if state.config.log_mode == "split" {
+        span.in_scope(|| tracing::info!("request received"));
     }
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
