@@ -27,10 +27,31 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         .route("/assets/{assetId}/stigs/{benchmarkId}", put(asset::attach_stig_to_asset))
         // STIG
         .route("/stigs", get(stig::get_stigs).post(stig::import_benchmark).layer(upload))
+        .route("/stigs/ccis/{cci}", get(stig::get_cci))
+        .route("/stigs/rules/{ruleId}", get(stig::get_rule_by_rule_id))
+        .route("/stigs/scap-maps", get(stig::get_scap_map))
+        .route("/stigs/{benchmarkId}", get(stig::get_stig_by_id).delete(stig::delete_stig_by_id))
         .route("/stigs/{benchmarkId}/revisions", get(stig::get_revisions_by_benchmark_id))
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}",
+            get(stig::get_revision_by_string).delete(stig::delete_revision_by_string),
+        )
+        .route("/stigs/{benchmarkId}/revisions/{revisionStr}/ccis", get(stig::get_ccis_by_revision))
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/groups",
+            get(stig::get_groups_by_revision),
+        )
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/groups/{groupId}",
+            get(stig::get_group_by_revision),
+        )
         .route(
             "/stigs/{benchmarkId}/revisions/{revisionStr}/rules",
             get(stig::get_rules_by_revision),
+        )
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/rules/{ruleId}",
+            get(stig::get_rule_by_revision),
         )
         // User
         .route("/user", get(user::get_user))
@@ -54,8 +75,19 @@ pub const OPERATIONS: &[&str] = &[
     "attachStigToAsset",
     "getSTIGs",
     "importBenchmark",
+    "getCci",
+    "getRuleByRuleId",
+    "getScapMap",
+    "getStigById",
+    "deleteStigById",
     "getRevisionsByBenchmarkId",
+    "getRevisionByString",
+    "deleteRevisionByString",
+    "getCcisByRevision",
+    "getGroupsByRevision",
+    "getGroupByRevision",
     "getRulesByRevision",
+    "getRuleByRevision",
     "getUser",
     "getConfiguration",
     "getDefinition",
