@@ -19,8 +19,37 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
-        .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
-        .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
+        .route(
+            "/collections/{collectionId}/reviews",
+            get(review::get_reviews_by_collection).post(review::post_review_batch),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}",
+            get(review::get_reviews_by_asset).post(review::post_reviews_by_asset),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}",
+            get(review::get_review_by_asset_rule)
+                .patch(review::patch_review_by_asset_rule)
+                .put(review::put_review_by_asset_rule)
+                .delete(review::delete_review_by_asset_rule),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata",
+            get(review::get_review_metadata)
+                .patch(review::patch_review_metadata)
+                .put(review::put_review_metadata),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata/keys",
+            get(review::get_review_metadata_keys),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata/keys/{key}",
+            get(review::get_review_metadata_value)
+                .put(review::put_review_metadata_value)
+                .delete(review::delete_review_metadata_key),
+        )
         // Asset
         .route("/assets", post(asset::create_asset))
         .route("/assets/{assetId}", get(asset::get_asset))
@@ -69,7 +98,20 @@ pub const OPERATIONS: &[&str] = &[
     "getCollection",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewsByCollection",
+    "postReviewBatch",
+    "getReviewsByAsset",
     "postReviewsByAsset",
+    "getReviewByAssetRule",
+    "patchReviewByAssetRule",
+    "putReviewByAssetRule",
+    "deleteReviewByAssetRule",
+    "getReviewMetadata",
+    "patchReviewMetadata",
+    "putReviewMetadata",
+    "getReviewMetadataKeys",
+    "getReviewMetadataValue",
+    "putReviewMetadataValue",
+    "deleteReviewMetadataKey",
     "createAsset",
     "getAsset",
     "attachStigToAsset",

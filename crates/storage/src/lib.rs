@@ -10,6 +10,8 @@ pub mod collections;
 pub mod content;
 pub mod grants;
 pub mod metrics;
+pub mod review_batch;
+pub mod review_read;
 pub mod reviews;
 pub mod stigs;
 pub mod users;
