@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::handlers::{asset, collection, metrics, operation, review, stig, user};
+use crate::handlers::{asset, collection, metrics, operation, review, review_history, stig, user};
 use crate::state::AppState;
 
 /// The `/api` routes. Multipart uploads get the upload limit; everything else the JSON limit.
@@ -18,6 +18,15 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
+        )
+        .route(
+            "/collections/{collectionId}/review-history",
+            get(review_history::get_review_history_by_collection)
+                .delete(review_history::delete_review_history_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/review-history/stats",
+            get(review_history::get_review_history_stats_by_collection),
         )
         .route(
             "/collections/{collectionId}/reviews",
@@ -97,6 +106,9 @@ pub const OPERATIONS: &[&str] = &[
     "createCollection",
     "getCollection",
     "getMetricsSummaryByCollectionAggAsset",
+    "getReviewHistoryByCollection",
+    "deleteReviewHistoryByCollection",
+    "getReviewHistoryStatsByCollection",
     "getReviewsByCollection",
     "postReviewBatch",
     "getReviewsByAsset",

@@ -500,3 +500,55 @@ async fn bad_review_input_gets_the_api_error_body() {
     }
     fx.server.stop().await;
 }
+
+#[tokio::test]
+async fn collection_review_history_lists_counts_and_prunes() {
+    let facts = BenchmarkFile::read(VPN_V1R1);
+    let b = facts.benchmark_id.as_str();
+    let fx = Fixture::start(&[VPN_V1R1], json!({}), &[("gw", &[b])]).await;
+    let s = &fx.server;
+    let rule = &facts.rules[0].rule_id;
+    let path = fx.path(&format!("/reviews/{}/{rule}", fx.asset("gw")));
+    for result in ["pass", "fail", "notapplicable"] {
+        s.send("PUT", &fx.admin, &path, json!({"result": result, "detail": "d", "comment": "c"}))
+            .await;
+    }
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+
+    let (status, history) = s.get(&fx.admin, &fx.path("/review-history")).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history[0]["assetId"], fx.asset("gw"));
+    let entries = &history[0]["reviewHistories"][0];
+    assert_eq!(entries["ruleId"], rule.as_str());
+    let results: Vec<&str> = entries["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["pass", "fail"], "each update snapshots the review as it was");
+    assert!(entries["history"][0].get("resultEngine").is_none());
+
+    let (_, later) =
+        s.get(&fx.admin, &fx.path(&format!("/review-history?startDate={tomorrow}"))).await;
+    assert_eq!(later, json!([]));
+    let (_, stats) = s.get(&fx.admin, &fx.path("/review-history/stats?projection=asset")).await;
+    assert_eq!(stats["collectionHistoryEntryCount"], 2, "{stats}");
+    assert_eq!(stats["assetHistoryEntryCounts"][0]["historyEntryCount"], 2);
+
+    let (restricted, _) = fx.grant("restricted", 1).await;
+    let (status, _) = s.get(&restricted, &fx.path("/review-history")).await;
+    assert_eq!(status, 403);
+    let (status, _) = s.send("DELETE", &fx.admin, &fx.path("/review-history"), json!(null)).await;
+    assert_eq!(status, 400, "retentionDate is required");
+    let prune = fx.path(&format!("/review-history?retentionDate={today}"));
+    let (_, kept) = s.send("DELETE", &fx.admin, &prune, json!(null)).await;
+    assert_eq!(kept, json!({"HistoryEntriesDeleted": 0}));
+    let prune = fx.path(&format!("/review-history?retentionDate={tomorrow}"));
+    let (_, gone) = s.send("DELETE", &fx.admin, &prune, json!(null)).await;
+    assert_eq!(gone, json!({"HistoryEntriesDeleted": 2}));
+    let (_, stats) = s.get(&fx.admin, &fx.path("/review-history/stats")).await;
+    assert_eq!(stats, json!({"collectionHistoryEntryCount": 0, "oldestHistoryEntryDate": null}));
+    fx.server.stop().await;
+}

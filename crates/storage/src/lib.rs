@@ -11,6 +11,7 @@ pub mod content;
 pub mod grants;
 pub mod metrics;
 pub mod review_batch;
+pub mod review_history;
 pub mod review_read;
 pub mod reviews;
 pub mod stigs;

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod operation;
 pub mod review;
 pub mod review_batch;
+pub mod review_history;
 pub mod stig;
 pub mod user;
 
