@@ -552,3 +552,154 @@ async fn collection_review_history_lists_counts_and_prunes() {
     assert_eq!(stats, json!({"collectionHistoryEntryCount": 0, "oldestHistoryEntryDate": null}));
     fx.server.stop().await;
 }
+
+/// Each accepted write leaves a unique detail; afterwards every target's current review and
+/// history must hold exactly the accepted details, each once.
+#[tokio::test]
+async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let facts = BenchmarkFile::read(VPN_V1R1);
+    let other = BenchmarkFile::read(OTHER);
+    let b = facts.benchmark_id.clone();
+    let settings = json!({"history": {"maxReviews": 15}});
+    let names = ["n1", "n2", "n3"];
+    let stigs = [b.as_str()];
+    let assets: Vec<(&str, &[&str])> = names.iter().map(|n| (*n, &stigs[..])).collect();
+    let fx = Arc::new(Fixture::start(&[VPN_V1R1, OTHER], settings, &assets).await);
+    let asset_ids: Vec<String> = names.iter().map(|n| fx.asset(n).to_string()).collect();
+    let batch_rules: Vec<String> = facts.rules[..5].iter().map(|r| r.rule_id.clone()).collect();
+    let put_rules: Vec<String> = facts.rules[5..10].iter().map(|r| r.rule_id.clone()).collect();
+    // at most 14 writes reach one target, so a history of 15 keeps every one of them
+    const ROUNDS: usize = 7;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    type Accepted = Vec<((String, String), String)>;
+
+    let mut writers: Vec<tokio::task::JoinHandle<Accepted>> = Vec::new();
+    for w in 0..2 {
+        let (fx, assets, rules) = (fx.clone(), asset_ids.clone(), batch_rules.clone());
+        writers.push(tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            for n in 0..ROUNDS {
+                if Instant::now() > deadline {
+                    break;
+                }
+                let detail = format!("batch-{w}-{n}");
+                let body = json!({"source": {"review": {"result": "pass", "detail": detail}},
+                    "assets": {"assetIds": assets}, "rules": {"ruleIds": rules}});
+                let (status, reply) =
+                    fx.server.send("POST", &fx.admin, &fx.path("/reviews"), body).await;
+                assert_eq!(status, 200, "{reply}");
+                let refused: BTreeSet<(String, String)> = reply["validationErrors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["assetId"].as_str().unwrap().into(),
+                            e["ruleId"].as_str().unwrap().into(),
+                        )
+                    })
+                    .collect();
+                for a in &assets {
+                    for r in &rules {
+                        if !refused.contains(&(a.clone(), r.clone())) {
+                            accepted.push(((a.clone(), r.clone()), detail.clone()));
+                        }
+                    }
+                }
+            }
+            accepted
+        }));
+    }
+    for w in 0..2 {
+        let (fx, assets, rules) = (fx.clone(), asset_ids.clone(), put_rules.clone());
+        writers.push(tokio::spawn(async move {
+            let mut accepted = Vec::new();
+            for n in 0..ROUNDS {
+                for a in &assets {
+                    for r in &rules {
+                        if Instant::now() > deadline {
+                            return accepted;
+                        }
+                        let detail = format!("put-{w}-{n}");
+                        let path = fx.path(&format!("/reviews/{a}/{r}"));
+                        let body = json!({"result": "fail", "detail": detail, "comment": "c"});
+                        let (status, reply) = fx.server.send("PUT", &fx.admin, &path, body).await;
+                        match status {
+                            200 | 201 => accepted.push(((a.clone(), r.clone()), detail)),
+                            // a rule briefly unknown while its revision is re-imported
+                            403 => {}
+                            _ => panic!("PUT answered {status}: {reply}"),
+                        }
+                    }
+                }
+            }
+            accepted
+        }));
+    }
+    let (importer, assigner) = {
+        let fx1 = fx.clone();
+        let importer = tokio::spawn(async move {
+            let files = [VPN_V1R1, "U_VPN_SRG_V1R0_Manual-xccdf.xml"];
+            for n in 0..6 {
+                let file = files[n % 2];
+                let path = "/stigs?elevate=true&clobber=true";
+                let (status, body) =
+                    fx1.server.upload(&fx1.admin, path, file, BenchmarkFile::bytes(file)).await;
+                assert_eq!(status, 200, "{body}");
+            }
+        });
+        let (fx2, assets, other_id) = (fx.clone(), asset_ids.clone(), other.benchmark_id.clone());
+        let assigner = tokio::spawn(async move {
+            for _ in 0..4 {
+                for a in &assets {
+                    let path = format!("/assets/{a}/stigs/{other_id}");
+                    let (status, body) =
+                        fx2.server.send("PUT", &fx2.admin, &path, json!(null)).await;
+                    assert_eq!(status, 200, "{body}");
+                }
+            }
+        });
+        (importer, assigner)
+    };
+    let mut accepted: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for writer in writers {
+        for (target, detail) in writer.await.unwrap() {
+            accepted.entry(target).or_default().push(detail);
+        }
+    }
+    importer.await.unwrap();
+    assigner.await.unwrap();
+
+    for ((asset, rule), mut expected) in accepted {
+        let path = fx.path(&format!("/reviews/{asset}/{rule}?projection=history"));
+        let (status, review) = fx.server.get(&fx.admin, &path).await;
+        assert_eq!(status, 200, "{asset}/{rule}");
+        let mut found: Vec<String> = review["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["detail"].as_str().unwrap().to_string())
+            .collect();
+        found.push(review["detail"].as_str().unwrap().to_string());
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected, "{asset}/{rule}");
+    }
+    let (_, all) = fx.server.get(&fx.admin, &fx.path("/reviews?rules=all")).await;
+    assert_eq!(all.as_array().unwrap().len(), names.len() * 10, "one review per target");
+    for a in &asset_ids {
+        let (_, asset) = fx.server.get(&fx.admin, &format!("/assets/{a}?projection=stigs")).await;
+        let stigs: BTreeSet<&str> = asset["stigs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["benchmarkId"].as_str().unwrap())
+            .collect();
+        assert_eq!(stigs, BTreeSet::from([b.as_str(), other.benchmark_id.as_str()]), "{asset}");
+    }
+    let fx = Arc::try_unwrap(fx).ok().unwrap();
+    fx.server.stop().await;
+}

@@ -10,7 +10,7 @@ use stigward_domain::{CollectionSettings, ReviewResult, ReviewStatus};
 use stigward_wire::review::BatchValidationError;
 
 use crate::access::{Access, AccessMap};
-use crate::reviews::{engine_text, stored_from_row, Key};
+use crate::reviews::{engine_text, row_lock, stored_from_row, Key};
 use crate::{Result, Store, StoreError};
 
 /// At most this many validation errors are listed in a batch response.
@@ -283,7 +283,7 @@ impl Store {
         let mut write = self.begin_write().await?;
         let targets: Vec<i64> =
             plan.asset_ids.iter().copied().filter(|a| scene.enabled.contains(a)).collect();
-        let existing = load_reviews(&mut write.tx, &targets).await?;
+        let existing = load_reviews(&mut write.tx, &targets, self.dialect()).await?;
         let mut outcome = BatchOutcome::default();
         let mut chosen: Vec<Pending> = Vec::new();
         let mut seen: HashMap<(i64, Key), usize> = HashMap::new();
@@ -377,9 +377,11 @@ fn placeholders(first: usize, count: usize) -> String {
 
 type Existing = HashMap<(i64, Key), (i64, Stored)>;
 
+/// Reads (and on PostgreSQL locks, in review id order) every review of the target assets.
 async fn load_reviews(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     assets: &[i64],
+    dialect: crate::Dialect,
 ) -> Result<Existing> {
     let mut out = HashMap::new();
     for chunk in assets.chunks(CHUNK) {
@@ -387,8 +389,9 @@ async fn load_reviews(
             "SELECT review_id, asset_id, version, check_digest, result_id, detail, comment,
                     result_engine, metadata, status_id, status_text, status_ts, status_user_id,
                     user_id, ts
-             FROM review WHERE asset_id IN ({})",
-            placeholders(1, chunk.len())
+             FROM review WHERE asset_id IN ({}) ORDER BY review_id{}",
+            placeholders(1, chunk.len()),
+            row_lock(dialect)
         );
         let mut query = sqlx::query(&sql);
         for asset_id in chunk {

@@ -12,7 +12,7 @@ use stigward_wire::review::{RejectedReview, ReviewPostResponse};
 
 use crate::access::{Access, AccessMap};
 use crate::review_batch::{is_retryable, WRITE_ATTEMPTS};
-use crate::{json_column, Result, Store, StoreError};
+use crate::{json_column, Dialect, Result, Store, StoreError};
 
 /// At most this many rejections are listed in a write response.
 const MAX_REJECTIONS_LISTED: usize = 50;
@@ -71,7 +71,7 @@ impl Store {
     ) -> Result<ReviewPostResponse> {
         let mut write = self.begin_write().await?;
         for (key, item) in pending {
-            let stored = load_review(&mut write.tx, asset_id, key).await?;
+            let stored = load_review(&mut write.tx, asset_id, key, self.dialect).await?;
             let stored_state = stored.as_ref().map(|(_, s)| s);
             match build_candidate(&item.incoming, stored_state, settings, writer) {
                 Err(rejection) => reject(&mut response, &item.rule_id, rejection, writer.batch),
@@ -244,23 +244,36 @@ fn reject(response: &mut ReviewPostResponse, rule_id: &str, why: Rejection, batc
     }
 }
 
+/// Reads a review for update: on PostgreSQL the row stays locked until the transaction ends, so
+/// a concurrent writer waits and then builds its candidate (and history) from this write.
 async fn load_review(
     tx: &mut Transaction<'static, Any>,
     asset_id: i64,
     key: &Key,
+    dialect: Dialect,
 ) -> Result<Option<(i64, Stored)>> {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT review_id, result_id, detail, comment, result_engine, metadata, status_id,
                 status_text, status_ts, status_user_id, user_id, ts
-         FROM review WHERE asset_id = $1 AND version = $2 AND check_digest = $3",
-    )
-    .bind(asset_id)
-    .bind(&key.0)
-    .bind(&key.1)
-    .fetch_optional(&mut **tx)
-    .await?;
+         FROM review WHERE asset_id = $1 AND version = $2 AND check_digest = $3{}",
+        row_lock(dialect)
+    );
+    let row = sqlx::query(&sql)
+        .bind(asset_id)
+        .bind(&key.0)
+        .bind(&key.1)
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some((row.try_get("review_id")?, stored_from_row(&row)?)))
+}
+
+/// The clause that locks selected rows until commit; SQLite writers are already serialised.
+pub(crate) fn row_lock(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
 }
 
 /// The write engine's view of a stored review row.

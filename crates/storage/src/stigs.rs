@@ -9,6 +9,7 @@ use stigward_wire::stig::{
     Check, Fix, Revision, RevisionBasic, RevisionPost, Rule, RuleCci, RuleDetail, Stig,
 };
 
+use crate::review_batch::{is_retryable, WRITE_ATTEMPTS};
 use crate::{Result, Store, StoreError};
 
 /// Which revision a path names.
@@ -32,6 +33,23 @@ pub struct RuleProjection {
 impl Store {
     /// Imports one benchmark revision. An existing revision is kept as it is unless `clobber`.
     pub async fn import_benchmark(
+        &self,
+        benchmark: &Benchmark,
+        marking: Option<&str>,
+        clobber: bool,
+        now: i64,
+    ) -> Result<RevisionPost> {
+        let mut attempt = 1;
+        loop {
+            match self.import_once(benchmark, marking, clobber, now).await {
+                Err(err) if attempt < WRITE_ATTEMPTS && is_retryable(&err) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt at an import; concurrent imports of one benchmark on PostgreSQL can collide.
+    async fn import_once(
         &self,
         benchmark: &Benchmark,
         marking: Option<&str>,
