@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::handlers::{asset, collection, metrics, operation, review, stig, user};
+use crate::handlers::{asset, collection, metrics, operation, review, review_history, stig, user};
 use crate::state::AppState;
 
 /// The `/api` routes. Multipart uploads get the upload limit; everything else the JSON limit.
@@ -19,18 +19,77 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
-        .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
-        .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
+        .route(
+            "/collections/{collectionId}/review-history",
+            get(review_history::get_review_history_by_collection)
+                .delete(review_history::delete_review_history_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/review-history/stats",
+            get(review_history::get_review_history_stats_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/reviews",
+            get(review::get_reviews_by_collection).post(review::post_review_batch),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}",
+            get(review::get_reviews_by_asset).post(review::post_reviews_by_asset),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}",
+            get(review::get_review_by_asset_rule)
+                .patch(review::patch_review_by_asset_rule)
+                .put(review::put_review_by_asset_rule)
+                .delete(review::delete_review_by_asset_rule),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata",
+            get(review::get_review_metadata)
+                .patch(review::patch_review_metadata)
+                .put(review::put_review_metadata),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata/keys",
+            get(review::get_review_metadata_keys),
+        )
+        .route(
+            "/collections/{collectionId}/reviews/{assetId}/{ruleId}/metadata/keys/{key}",
+            get(review::get_review_metadata_value)
+                .put(review::put_review_metadata_value)
+                .delete(review::delete_review_metadata_key),
+        )
         // Asset
         .route("/assets", post(asset::create_asset))
         .route("/assets/{assetId}", get(asset::get_asset))
         .route("/assets/{assetId}/stigs/{benchmarkId}", put(asset::attach_stig_to_asset))
         // STIG
         .route("/stigs", get(stig::get_stigs).post(stig::import_benchmark).layer(upload))
+        .route("/stigs/ccis/{cci}", get(stig::get_cci))
+        .route("/stigs/rules/{ruleId}", get(stig::get_rule_by_rule_id))
+        .route("/stigs/scap-maps", get(stig::get_scap_map))
+        .route("/stigs/{benchmarkId}", get(stig::get_stig_by_id).delete(stig::delete_stig_by_id))
         .route("/stigs/{benchmarkId}/revisions", get(stig::get_revisions_by_benchmark_id))
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}",
+            get(stig::get_revision_by_string).delete(stig::delete_revision_by_string),
+        )
+        .route("/stigs/{benchmarkId}/revisions/{revisionStr}/ccis", get(stig::get_ccis_by_revision))
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/groups",
+            get(stig::get_groups_by_revision),
+        )
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/groups/{groupId}",
+            get(stig::get_group_by_revision),
+        )
         .route(
             "/stigs/{benchmarkId}/revisions/{revisionStr}/rules",
             get(stig::get_rules_by_revision),
+        )
+        .route(
+            "/stigs/{benchmarkId}/revisions/{revisionStr}/rules/{ruleId}",
+            get(stig::get_rule_by_revision),
         )
         // User
         .route("/user", get(user::get_user))
@@ -47,15 +106,42 @@ pub const OPERATIONS: &[&str] = &[
     "createCollection",
     "getCollection",
     "getMetricsSummaryByCollectionAggAsset",
+    "getReviewHistoryByCollection",
+    "deleteReviewHistoryByCollection",
+    "getReviewHistoryStatsByCollection",
     "getReviewsByCollection",
+    "postReviewBatch",
+    "getReviewsByAsset",
     "postReviewsByAsset",
+    "getReviewByAssetRule",
+    "patchReviewByAssetRule",
+    "putReviewByAssetRule",
+    "deleteReviewByAssetRule",
+    "getReviewMetadata",
+    "patchReviewMetadata",
+    "putReviewMetadata",
+    "getReviewMetadataKeys",
+    "getReviewMetadataValue",
+    "putReviewMetadataValue",
+    "deleteReviewMetadataKey",
     "createAsset",
     "getAsset",
     "attachStigToAsset",
     "getSTIGs",
     "importBenchmark",
+    "getCci",
+    "getRuleByRuleId",
+    "getScapMap",
+    "getStigById",
+    "deleteStigById",
     "getRevisionsByBenchmarkId",
+    "getRevisionByString",
+    "deleteRevisionByString",
+    "getCcisByRevision",
+    "getGroupsByRevision",
+    "getGroupByRevision",
     "getRulesByRevision",
+    "getRuleByRevision",
     "getUser",
     "getConfiguration",
     "getDefinition",

@@ -5,14 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use stigward_domain::review::{build_candidate, Candidate, Incoming, Rejection, Stored, Writer};
 use stigward_domain::{CollectionSettings, ReviewResult, ReviewStatus};
-use stigward_wire::review::{RejectedReview, Review, ReviewPostResponse, StatusRead, UserRef};
+use stigward_wire::review::{RejectedReview, ReviewPostResponse};
 
 use crate::access::{Access, AccessMap};
-use crate::{flag, json_column, Result, Store, StoreError};
+use crate::review_batch::{is_retryable, WRITE_ATTEMPTS};
+use crate::{json_column, Dialect, Result, Store, StoreError};
 
 /// At most this many rejections are listed in a write response.
 const MAX_REJECTIONS_LISTED: usize = 50;
@@ -24,60 +24,7 @@ pub struct ReviewWrite {
     pub incoming: Incoming,
 }
 
-/// Which reviews a collection read returns, by the rules they belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RulesFilter {
-    #[default]
-    DefaultMapped,
-    Default,
-    Mapped,
-    NotDefaultMapped,
-    NotDefault,
-    NotMapped,
-    All,
-}
-
-impl RulesFilter {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "default-mapped" => Self::DefaultMapped,
-            "default" => Self::Default,
-            "mapped" => Self::Mapped,
-            "not-default-mapped" => Self::NotDefaultMapped,
-            "not-default" => Self::NotDefault,
-            "not-mapped" => Self::NotMapped,
-            "all" => Self::All,
-            _ => return None,
-        })
-    }
-
-    fn keeps(self, default: bool, mapped: bool, default_mapped: bool) -> bool {
-        match self {
-            Self::DefaultMapped => default_mapped,
-            Self::Default => default,
-            Self::Mapped => mapped,
-            Self::NotDefaultMapped => !default && !mapped,
-            Self::NotDefault => !default,
-            Self::NotMapped => !mapped,
-            Self::All => true,
-        }
-    }
-}
-
-/// Filters of a collection review read.
-#[derive(Debug, Clone, Default)]
-pub struct ReviewFilter {
-    pub asset_id: Option<i64>,
-    pub benchmark_id: Option<String>,
-    pub rule_id: Option<String>,
-    pub result: Option<ReviewResult>,
-    pub status: Option<ReviewStatus>,
-    pub user_id: Option<i64>,
-    pub rules: RulesFilter,
-    pub with_metadata: bool,
-}
-
-type Key = (String, Vec<u8>);
+pub(crate) type Key = (String, Vec<u8>);
 
 impl Store {
     /// Writes reviews of one asset. Items whose rule is not writable for the asset, or whose
@@ -103,9 +50,28 @@ impl Store {
                 None => reject(&mut response, &item.rule_id, Rejection::NoGrant, writer.batch),
             }
         }
+        let mut attempt = 1;
+        loop {
+            let run = self.write_pending(asset_id, &pending, response.clone(), settings, writer);
+            match run.await {
+                Err(err) if attempt < WRITE_ATTEMPTS && is_retryable(&err) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt at writing the checked items of a per-asset write.
+    async fn write_pending(
+        &self,
+        asset_id: i64,
+        pending: &[(Key, ReviewWrite)],
+        mut response: ReviewPostResponse,
+        settings: &CollectionSettings,
+        writer: Writer,
+    ) -> Result<ReviewPostResponse> {
         let mut write = self.begin_write().await?;
         for (key, item) in pending {
-            let stored = load_review(&mut write.tx, asset_id, &key).await?;
+            let stored = load_review(&mut write.tx, asset_id, key, self.dialect).await?;
             let stored_state = stored.as_ref().map(|(_, s)| s);
             match build_candidate(&item.incoming, stored_state, settings, writer) {
                 Err(rejection) => reject(&mut response, &item.rule_id, rejection, writer.batch),
@@ -117,7 +83,7 @@ impl Store {
                         response.affected.updated += 1;
                     }
                     None => {
-                        insert_review(&mut write.tx, asset_id, &item.rule_id, &key, &candidate)
+                        insert_review(&mut write.tx, asset_id, &item.rule_id, key, &candidate)
                             .await?;
                         response.affected.inserted += 1;
                     }
@@ -126,6 +92,100 @@ impl Store {
         }
         write.commit().await?;
         Ok(response)
+    }
+
+    /// The caller's best access to a rule of an asset, over the assigned STIGs holding it.
+    pub async fn rule_access(
+        &self,
+        asset_id: i64,
+        rule_id: &str,
+        access: &AccessMap,
+    ) -> Result<Access> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT r.benchmark_id FROM rev_group_rule_map rgr
+             JOIN revision r ON r.rev_id = rgr.rev_id
+             JOIN stig_asset_map sa ON sa.benchmark_id = r.benchmark_id AND sa.asset_id = $1
+             WHERE rgr.rule_id = $2",
+        )
+        .bind(asset_id)
+        .bind(rule_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut best = Access::None;
+        for row in &rows {
+            let benchmark_id: String = row.try_get(0)?;
+            best = best.max(access.access(asset_id, &benchmark_id));
+        }
+        Ok(best)
+    }
+
+    /// Deletes the review of an asset found through a rule id's key, with its history.
+    /// Returns whether there was one.
+    pub async fn delete_review(&self, asset_id: i64, rule_id: &str) -> Result<bool> {
+        let mut write = self.begin_write().await?;
+        let done = sqlx::query(
+            "DELETE FROM review WHERE asset_id = $1 AND EXISTS (
+                 SELECT 1 FROM rule_version_check_digest k WHERE k.rule_id = $2
+                 AND k.version = review.version AND k.check_digest = review.check_digest)",
+        )
+        .bind(asset_id)
+        .bind(rule_id)
+        .execute(&mut *write.tx)
+        .await?;
+        write.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The metadata of the review found through a rule id's key; `None` without a review.
+    pub async fn review_metadata(&self, asset_id: i64, rule_id: &str) -> Result<Option<Value>> {
+        let row = sqlx::query(
+            "SELECT rv.metadata FROM review rv JOIN rule_version_check_digest k
+                 ON k.version = rv.version AND k.check_digest = rv.check_digest
+             WHERE rv.asset_id = $1 AND k.rule_id = $2",
+        )
+        .bind(asset_id)
+        .bind(rule_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| json_column(&r.try_get::<String, _>(0)?, "review.metadata")).transpose()
+    }
+
+    /// Changes a review's metadata with `change` (applied to the stored object) in one
+    /// transaction; a missing review is left missing. Returns the new metadata, if any.
+    pub async fn update_review_metadata(
+        &self,
+        asset_id: i64,
+        rule_id: &str,
+        change: impl FnOnce(&mut serde_json::Map<String, Value>),
+    ) -> Result<Option<Value>> {
+        let Some(key) = self.review_keys(std::iter::once(rule_id)).await?.remove(rule_id) else {
+            return Ok(None);
+        };
+        let mut write = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT review_id, metadata FROM review
+             WHERE asset_id = $1 AND version = $2 AND check_digest = $3",
+        )
+        .bind(asset_id)
+        .bind(&key.0)
+        .bind(&key.1)
+        .fetch_optional(&mut *write.tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let review_id: i64 = row.try_get(0)?;
+        let mut metadata = match json_column(&row.try_get::<String, _>(1)?, "review.metadata")? {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        change(&mut metadata);
+        let metadata = Value::Object(metadata);
+        sqlx::query("UPDATE review SET metadata = $2 WHERE review_id = $1")
+            .bind(review_id)
+            .bind(metadata.to_string())
+            .execute(&mut *write.tx)
+            .await?;
+        write.commit().await?;
+        Ok(Some(metadata))
     }
 
     /// Rule ids of every revision of every STIG assigned to the asset that the writer may
@@ -155,7 +215,7 @@ impl Store {
     }
 
     /// The review key of each known rule id.
-    async fn review_keys<'a>(
+    pub(crate) async fn review_keys<'a>(
         &self,
         rule_ids: impl Iterator<Item = &'a str>,
     ) -> Result<HashMap<String, Key>> {
@@ -173,67 +233,6 @@ impl Store {
         }
         Ok(keys)
     }
-
-    /// Reviews of enabled assets of a collection, ordered by asset and rule.
-    pub async fn reviews(&self, collection_id: i64, filter: &ReviewFilter) -> Result<Vec<Review>> {
-        let rows = sqlx::query(REVIEWS_OF_COLLECTION)
-            .bind(collection_id)
-            .bind(filter.asset_id)
-            .bind(filter.result.map(ReviewResult::id))
-            .bind(filter.status.map(ReviewStatus::id))
-            .bind(filter.user_id)
-            .bind(filter.benchmark_id.as_deref())
-            .bind(filter.rule_id.as_deref())
-            .fetch_all(&self.pool)
-            .await?;
-        let aliases = self.rule_aliases(collection_id).await?;
-        let labels = self.label_ids_by_asset(collection_id).await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let default: i64 = row.try_get("is_default")?;
-            let mapped: i64 = row.try_get("is_mapped")?;
-            let default_mapped: i64 = row.try_get("is_default_mapped")?;
-            if filter.rules.keeps(default != 0, mapped != 0, default_mapped != 0) {
-                out.push(review_from_row(row, &aliases, &labels, filter.with_metadata)?);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every rule id sharing each review's key, keyed by review id.
-    async fn rule_aliases(&self, collection_id: i64) -> Result<HashMap<i64, Vec<String>>> {
-        let rows = sqlx::query(
-            "SELECT rv.review_id, k.rule_id FROM review rv
-             JOIN asset a ON a.asset_id = rv.asset_id
-             JOIN rule_version_check_digest k
-                 ON k.version = rv.version AND k.check_digest = rv.check_digest
-             WHERE a.collection_id = $1 ORDER BY k.rule_id",
-        )
-        .bind(collection_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-        for row in &rows {
-            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
-        }
-        Ok(out)
-    }
-
-    async fn label_ids_by_asset(&self, collection_id: i64) -> Result<HashMap<i64, Vec<String>>> {
-        let rows = sqlx::query(
-            "SELECT m.asset_id, l.uuid FROM collection_label_asset_map m
-             JOIN collection_label l ON l.label_id = m.label_id
-             WHERE l.collection_id = $1 ORDER BY l.name",
-        )
-        .bind(collection_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-        for row in &rows {
-            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
-        }
-        Ok(out)
-    }
 }
 
 fn reject(response: &mut ReviewPostResponse, rule_id: &str, why: Rejection, batch: bool) {
@@ -245,120 +244,44 @@ fn reject(response: &mut ReviewPostResponse, rule_id: &str, why: Rejection, batc
     }
 }
 
-/// Reviews joined with their asset and users, and three flags for the `rules` filter: whether a
-/// rule carrying the review's key is in a default revision of the collection, in a revision of a
-/// STIG assigned to the asset, and both at once.
-const REVIEWS_OF_COLLECTION: &str = "
-    SELECT rv.review_id, rv.asset_id, a.name AS asset_name, rv.rule_id, rv.result_id,
-           rv.result_engine, rv.detail, rv.comment, rv.auto_result, rv.metadata, rv.user_id,
-           u.username, rv.ts, rv.touch_ts, rv.status_id, rv.status_text, rv.status_user_id,
-           su.username AS status_username, rv.status_ts,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM rule_version_check_digest k
-               JOIN rev_group_rule_map rgr ON rgr.rule_id = k.rule_id
-               JOIN default_rev dr ON dr.rev_id = rgr.rev_id AND dr.collection_id = a.collection_id
-               WHERE k.version = rv.version AND k.check_digest = rv.check_digest
-           ) THEN 1 ELSE 0 END AS is_default,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM rule_version_check_digest k
-               JOIN rev_group_rule_map rgr ON rgr.rule_id = k.rule_id
-               JOIN revision r ON r.rev_id = rgr.rev_id
-               JOIN stig_asset_map sa
-                   ON sa.benchmark_id = r.benchmark_id AND sa.asset_id = rv.asset_id
-               WHERE k.version = rv.version AND k.check_digest = rv.check_digest
-           ) THEN 1 ELSE 0 END AS is_mapped,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM rule_version_check_digest k
-               JOIN rev_group_rule_map rgr ON rgr.rule_id = k.rule_id
-               JOIN default_rev dr ON dr.rev_id = rgr.rev_id AND dr.collection_id = a.collection_id
-               JOIN stig_asset_map sa
-                   ON sa.benchmark_id = dr.benchmark_id AND sa.asset_id = rv.asset_id
-               WHERE k.version = rv.version AND k.check_digest = rv.check_digest
-           ) THEN 1 ELSE 0 END AS is_default_mapped
-    FROM review rv
-    JOIN asset a ON a.asset_id = rv.asset_id AND a.state = 'enabled'
-    LEFT JOIN user_data u ON u.user_id = rv.user_id
-    LEFT JOIN user_data su ON su.user_id = rv.status_user_id
-    WHERE a.collection_id = $1
-      AND ($2 IS NULL OR rv.asset_id = $2)
-      AND ($3 IS NULL OR rv.result_id = $3)
-      AND ($4 IS NULL OR rv.status_id = $4)
-      AND ($5 IS NULL OR rv.user_id = $5)
-      AND ($6 IS NULL OR EXISTS (
-          SELECT 1 FROM rule_version_check_digest k
-          JOIN rev_group_rule_map rgr ON rgr.rule_id = k.rule_id
-          JOIN revision r ON r.rev_id = rgr.rev_id AND r.benchmark_id = $6
-          WHERE k.version = rv.version AND k.check_digest = rv.check_digest))
-      AND ($7 IS NULL OR EXISTS (
-          SELECT 1 FROM rule_version_check_digest k
-          WHERE k.rule_id = $7 AND k.version = rv.version AND k.check_digest = rv.check_digest))
-    ORDER BY a.name, rv.rule_id";
-
-fn review_from_row(
-    row: &AnyRow,
-    aliases: &HashMap<i64, Vec<String>>,
-    labels: &HashMap<i64, Vec<String>>,
-    with_metadata: bool,
-) -> Result<Review> {
-    let review_id: i64 = row.try_get("review_id")?;
-    let asset_id: i64 = row.try_get("asset_id")?;
-    let result_id: i64 = row.try_get("result_id")?;
-    let status_id: i64 = row.try_get("status_id")?;
-    let result = ReviewResult::from_id(result_id)
-        .ok_or_else(|| StoreError::Corrupt(format!("review result id {result_id}")))?;
-    let status = ReviewStatus::from_id(status_id)
-        .ok_or_else(|| StoreError::Corrupt(format!("review status id {status_id}")))?;
-    let engine: Option<String> = row.try_get("result_engine")?;
-    let metadata: String = row.try_get("metadata")?;
-    Ok(Review {
-        asset_id,
-        asset_name: row.try_get("asset_name")?,
-        asset_label_ids: labels.get(&asset_id).cloned().unwrap_or_default(),
-        rule_id: row.try_get("rule_id")?,
-        rule_ids: aliases.get(&review_id).cloned().unwrap_or_default(),
-        result: result.api().to_string(),
-        result_engine: engine.map(|e| json_column(&e, "review.result_engine")).transpose()?,
-        detail: row.try_get("detail")?,
-        comment: row.try_get("comment")?,
-        auto_result: flag(row, "auto_result")?,
-        status: StatusRead {
-            label: status.api().to_string(),
-            text: row.try_get("status_text")?,
-            user: UserRef {
-                user_id: row.try_get("status_user_id")?,
-                username: row.try_get("status_username")?,
-            },
-            ts: stigward_domain::iso_seconds(row.try_get("status_ts")?),
-        },
-        user_id: row.try_get("user_id")?,
-        username: row.try_get("username")?,
-        ts: stigward_domain::iso_seconds(row.try_get("ts")?),
-        touch_ts: stigward_domain::iso_seconds(row.try_get("touch_ts")?),
-        access: "rw".to_string(),
-        metadata: with_metadata.then(|| json_column(&metadata, "review.metadata")).transpose()?,
-    })
-}
-
+/// Reads a review for update: on PostgreSQL the row stays locked until the transaction ends, so
+/// a concurrent writer waits and then builds its candidate (and history) from this write.
 async fn load_review(
     tx: &mut Transaction<'static, Any>,
     asset_id: i64,
     key: &Key,
+    dialect: Dialect,
 ) -> Result<Option<(i64, Stored)>> {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT review_id, result_id, detail, comment, result_engine, metadata, status_id,
                 status_text, status_ts, status_user_id, user_id, ts
-         FROM review WHERE asset_id = $1 AND version = $2 AND check_digest = $3",
-    )
-    .bind(asset_id)
-    .bind(&key.0)
-    .bind(&key.1)
-    .fetch_optional(&mut **tx)
-    .await?;
+         FROM review WHERE asset_id = $1 AND version = $2 AND check_digest = $3{}",
+        row_lock(dialect)
+    );
+    let row = sqlx::query(&sql)
+        .bind(asset_id)
+        .bind(&key.0)
+        .bind(&key.1)
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else { return Ok(None) };
+    Ok(Some((row.try_get("review_id")?, stored_from_row(&row)?)))
+}
+
+/// The clause that locks selected rows until commit; SQLite writers are already serialised.
+pub(crate) fn row_lock(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    }
+}
+
+/// The write engine's view of a stored review row.
+pub(crate) fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<Stored> {
     let result_id: i64 = row.try_get("result_id")?;
     let status_id: i64 = row.try_get("status_id")?;
     let engine: Option<String> = row.try_get("result_engine")?;
-    let stored = Stored {
+    Ok(Stored {
         result: ReviewResult::from_id(result_id)
             .ok_or_else(|| StoreError::Corrupt(format!("review result id {result_id}")))?,
         detail: row.try_get("detail")?,
@@ -372,8 +295,7 @@ async fn load_review(
         status_user_id: row.try_get("status_user_id")?,
         user_id: row.try_get("user_id")?,
         ts: row.try_get("ts")?,
-    };
-    Ok(Some((row.try_get("review_id")?, stored)))
+    })
 }
 
 /// Keeps the newest `max_reviews - 1` history rows, then records the review as it is now, so
@@ -409,7 +331,7 @@ async fn snapshot_history(
     Ok(())
 }
 
-fn engine_text(candidate: &Candidate) -> Option<String> {
+pub(crate) fn engine_text(candidate: &Candidate) -> Option<String> {
     candidate.result_engine.as_ref().filter(|e| !e.is_null()).map(Value::to_string)
 }
 

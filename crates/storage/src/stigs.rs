@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use stigward_formats::xccdf::{Benchmark, Rule as XccdfRule};
-use stigward_wire::stig::{Check, Fix, Revision, RevisionPost, Rule, RuleCci, RuleDetail, Stig};
+use stigward_wire::stig::{
+    Check, Fix, Revision, RevisionBasic, RevisionPost, Rule, RuleCci, RuleDetail, Stig,
+};
 
+use crate::review_batch::{is_retryable, WRITE_ATTEMPTS};
 use crate::{Result, Store, StoreError};
 
 /// Which revision a path names.
@@ -23,11 +26,30 @@ pub struct RuleProjection {
     pub ccis: bool,
     pub check: bool,
     pub fix: bool,
+    pub rule_ids: bool,
+    pub stigs: bool,
 }
 
 impl Store {
     /// Imports one benchmark revision. An existing revision is kept as it is unless `clobber`.
     pub async fn import_benchmark(
+        &self,
+        benchmark: &Benchmark,
+        marking: Option<&str>,
+        clobber: bool,
+        now: i64,
+    ) -> Result<RevisionPost> {
+        let mut attempt = 1;
+        loop {
+            match self.import_once(benchmark, marking, clobber, now).await {
+                Err(err) if attempt < WRITE_ATTEMPTS && is_retryable(&err) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt at an import; concurrent imports of one benchmark on PostgreSQL can collide.
+    async fn import_once(
         &self,
         benchmark: &Benchmark,
         marking: Option<&str>,
@@ -75,19 +97,37 @@ impl Store {
         visible: Option<&[i64]>,
         with_revisions: bool,
     ) -> Result<Vec<Stig>> {
+        self.stig_list(title, None, visible, with_revisions).await
+    }
+
+    /// One benchmark with its revisions; `NotFound` when there is no such benchmark.
+    pub async fn stig(&self, benchmark_id: &str, visible: Option<&[i64]>) -> Result<Stig> {
+        let mut found = self.stig_list(None, Some(benchmark_id), visible, true).await?;
+        found.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn stig_list(
+        &self,
+        title: Option<&str>,
+        benchmark_id: Option<&str>,
+        visible: Option<&[i64]>,
+        with_revisions: bool,
+    ) -> Result<Vec<Stig>> {
         let rows = sqlx::query(
             "SELECT s.benchmark_id, s.title, r.status, r.marking, r.version, r.release,
                     r.benchmark_date_sql, r.low_count + r.medium_count + r.high_count AS rule_count
              FROM stig s
              JOIN current_rev cr ON cr.benchmark_id = s.benchmark_id
              JOIN revision r ON r.rev_id = cr.rev_id
-             WHERE $1 IS NULL OR lower(s.title) LIKE '%' || lower($1) || '%'
+             WHERE ($1 IS NULL OR lower(s.title) LIKE '%' || lower($1) || '%')
+               AND ($2 IS NULL OR s.benchmark_id = $2)
              ORDER BY s.benchmark_id",
         )
         .bind(title)
+        .bind(benchmark_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut revisions = self.revisions_by_benchmark(None, visible).await?;
+        let mut revisions = self.revisions_by_benchmark(benchmark_id, visible).await?;
         let mapped = self.mapped_collections(visible).await?;
         rows.iter()
             .map(|row| {
@@ -117,6 +157,21 @@ impl Store {
     ) -> Result<Vec<Revision>> {
         let mut all = self.revisions_by_benchmark(Some(benchmark_id), visible).await?;
         all.remove(benchmark_id).ok_or(StoreError::NotFound)
+    }
+
+    /// One revision; `NotFound` when the selector names none.
+    pub async fn revision(
+        &self,
+        benchmark_id: &str,
+        selector: &RevisionSelector,
+        visible: Option<&[i64]>,
+    ) -> Result<Revision> {
+        let rev_id = self.rev_id(benchmark_id, selector).await?;
+        let all = self.revisions(benchmark_id, visible).await?;
+        let found = all
+            .into_iter()
+            .find(|r| format!("{}-{}-{}", r.benchmark_id, r.version, r.release) == rev_id);
+        found.ok_or(StoreError::NotFound)
     }
 
     async fn revisions_by_benchmark(
@@ -232,6 +287,41 @@ impl Store {
 
     /// The rules of one revision in DISA's order.
     pub async fn rules(&self, rev_id: &str, projection: RuleProjection) -> Result<Vec<Rule>> {
+        self.rules_of(rev_id, None, projection).await
+    }
+
+    /// One rule of one revision; `NotFound` when the revision does not hold it.
+    pub async fn rule_in_revision(
+        &self,
+        rev_id: &str,
+        rule_id: &str,
+        projection: RuleProjection,
+    ) -> Result<Rule> {
+        let mut rules = self.rules_of(rev_id, Some(rule_id), projection).await?;
+        rules.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// A rule by id alone, as the newest-dated revision holding it states it (the same
+    /// revision its review key comes from).
+    pub async fn rule_by_id(&self, rule_id: &str, projection: RuleProjection) -> Result<Rule> {
+        let row = sqlx::query(
+            "SELECT rgr.rev_id FROM rev_group_rule_map rgr JOIN revision r ON r.rev_id = rgr.rev_id
+             WHERE rgr.rule_id = $1
+             ORDER BY r.benchmark_date_sql DESC, r.imported DESC LIMIT 1",
+        )
+        .bind(rule_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let rev_id: String = row.ok_or(StoreError::NotFound)?.try_get(0)?;
+        self.rule_in_revision(&rev_id, rule_id, projection).await
+    }
+
+    async fn rules_of(
+        &self,
+        rev_id: &str,
+        rule_id: Option<&str>,
+        projection: RuleProjection,
+    ) -> Result<Vec<Rule>> {
         let rows = sqlx::query(
             "SELECT rgr.rgr_id, rgr.rule_id, rgr.version, rgr.title, rgr.severity, rgr.group_id,
                     rgr.group_title, rgr.weight, rgr.vuln_discussion, rgr.false_positives,
@@ -242,13 +332,23 @@ impl Store {
              FROM rev_group_rule_map rgr
              JOIN check_content cc ON cc.digest = rgr.check_digest
              JOIN fix_text ft ON ft.digest = rgr.fix_digest
-             WHERE rgr.rev_id = $1 ORDER BY rgr.rule_num, rgr.rule_id",
+             WHERE rgr.rev_id = $1 AND ($2 IS NULL OR rgr.rule_id = $2)
+             ORDER BY rgr.rule_num, rgr.rule_id",
         )
         .bind(rev_id)
+        .bind(rule_id)
         .fetch_all(&self.pool)
         .await?;
         let mut ccis = match projection.ccis {
             true => self.rule_ccis(rev_id).await?,
+            false => BTreeMap::new(),
+        };
+        let mut aliases = match projection.rule_ids {
+            true => self.rule_id_aliases(rev_id, rule_id).await?,
+            false => BTreeMap::new(),
+        };
+        let mut stigs = match projection.stigs {
+            true => self.revisions_holding_rules(rev_id, rule_id).await?,
             false => BTreeMap::new(),
         };
         rows.iter()
@@ -258,9 +358,69 @@ impl Store {
                 if projection.ccis {
                     rule.ccis = Some(ccis.remove(&rgr_id).unwrap_or_default());
                 }
+                if projection.rule_ids {
+                    rule.rule_ids = Some(aliases.remove(&rule.rule_id).unwrap_or_default());
+                }
+                if projection.stigs {
+                    rule.stigs = Some(stigs.remove(&rule.rule_id).unwrap_or_default());
+                }
                 Ok(rule)
             })
             .collect()
+    }
+
+    /// For each rule of a revision, every rule id sharing its review key.
+    async fn rule_id_aliases(
+        &self,
+        rev_id: &str,
+        rule_id: Option<&str>,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT rgr.rule_id, k2.rule_id AS alias FROM rev_group_rule_map rgr
+             JOIN rule_version_check_digest k ON k.rule_id = rgr.rule_id
+             JOIN rule_version_check_digest k2
+                 ON k2.version = k.version AND k2.check_digest = k.check_digest
+             WHERE rgr.rev_id = $1 AND ($2 IS NULL OR rgr.rule_id = $2)
+             ORDER BY rgr.rule_id, alias",
+        )
+        .bind(rev_id)
+        .bind(rule_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in &rows {
+            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        }
+        Ok(out)
+    }
+
+    /// For each rule of a revision, every revision (of any benchmark) that holds its rule id.
+    async fn revisions_holding_rules(
+        &self,
+        rev_id: &str,
+        rule_id: Option<&str>,
+    ) -> Result<BTreeMap<String, Vec<RevisionBasic>>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT rgr.rule_id, r.benchmark_id, r.version, r.release
+             FROM rev_group_rule_map rgr
+             JOIN rev_group_rule_map o ON o.rule_id = rgr.rule_id
+             JOIN revision r ON r.rev_id = o.rev_id
+             WHERE rgr.rev_id = $1 AND ($2 IS NULL OR rgr.rule_id = $2)",
+        )
+        .bind(rev_id)
+        .bind(rule_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: BTreeMap<String, Vec<RevisionBasic>> = BTreeMap::new();
+        for row in &rows {
+            let basic = RevisionBasic {
+                benchmark_id: row.try_get("benchmark_id")?,
+                revision_str: revision_str(row)?,
+            };
+            out.entry(row.try_get(0)?).or_default().push(basic);
+        }
+        out.values_mut().for_each(|v| v.sort());
+        Ok(out)
     }
 
     async fn rule_ccis(&self, rev_id: &str) -> Result<BTreeMap<i64, Vec<RuleCci>>> {
@@ -315,6 +475,8 @@ fn rule_from_row(row: &AnyRow, projection: RuleProjection) -> Result<Rule> {
         ccis: None,
         check,
         fix,
+        rule_ids: None,
+        stigs: None,
     })
 }
 
@@ -334,7 +496,7 @@ fn rule_detail(row: &AnyRow) -> Result<RuleDetail> {
     })
 }
 
-fn revision_str(row: &AnyRow) -> Result<String> {
+pub(crate) fn revision_str(row: &AnyRow) -> Result<String> {
     let version: i64 = row.try_get("version")?;
     let release: String = row.try_get("release")?;
     Ok(format!("V{version}R{release}"))
@@ -485,7 +647,10 @@ fn number_after(id: &str, skip: usize) -> i64 {
 
 /// Points every rule id of the benchmark at its (version, check digest) in the newest-dated
 /// revision that holds it: that pair is the key reviews are stored under.
-async fn refresh_review_keys(tx: &mut Transaction<'static, Any>, benchmark_id: &str) -> Result<()> {
+pub(crate) async fn refresh_review_keys(
+    tx: &mut Transaction<'static, Any>,
+    benchmark_id: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO rule_version_check_digest (rule_id, version, check_digest)
          SELECT rule_id, version, check_digest FROM (
@@ -505,7 +670,10 @@ async fn refresh_review_keys(tx: &mut Transaction<'static, Any>, benchmark_id: &
 }
 
 /// Recomputes the benchmark's "latest" revision: drafts last, then version and release.
-async fn refresh_current_rev(tx: &mut Transaction<'static, Any>, benchmark_id: &str) -> Result<()> {
+pub(crate) async fn refresh_current_rev(
+    tx: &mut Transaction<'static, Any>,
+    benchmark_id: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM current_rev WHERE benchmark_id = $1")
         .bind(benchmark_id)
         .execute(&mut **tx)

@@ -96,6 +96,89 @@ pub struct Rule {
     pub check: Option<Check>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stigs: Option<Vec<RevisionBasic>>,
+}
+
+/// A revision named by its benchmark and revision string.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionBasic {
+    pub benchmark_id: String,
+    pub revision_str: String,
+}
+
+/// A rule in a group's `rules` projection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleAbbr {
+    pub rule_id: String,
+    pub version: String,
+    pub title: String,
+    pub severity: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub group_id: String,
+    pub title: Option<String>,
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<RuleAbbr>>,
+}
+
+/// One reference of a CCI to a control catalogue.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CciReference {
+    pub creator: String,
+    pub title: String,
+    pub version: String,
+    pub location: Option<String>,
+    pub index_disa: String,
+}
+
+/// A CCI of a revision (`GET /stigs/{b}/revisions/{r}/ccis`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CciListItem {
+    pub cci: String,
+    #[serde(rename = "type")]
+    pub cci_type: Option<String>,
+    pub references: Vec<CciReference>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EmassAp {
+    pub ap_acronym: Option<String>,
+}
+
+/// One CCI (`GET /stigs/ccis/{cci}`), with the optional projections.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cci {
+    pub cci: String,
+    pub definition: String,
+    #[serde(rename = "type")]
+    pub cci_type: Option<String>,
+    pub status: Option<String>,
+    pub publishdate: Option<String>,
+    pub contributor: Option<String>,
+    #[serde(rename = "emassAp", skip_serializing_if = "Option::is_none")]
+    pub emass_ap: Option<Option<EmassAp>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<CciReference>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stigs: Option<Vec<RevisionBasic>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScapMap {
+    pub scap_benchmark_id: &'static str,
+    pub benchmark_id: &'static str,
 }
 
 /// What `POST /op/ccis` (Stigward's own) reports after loading a CCI list.

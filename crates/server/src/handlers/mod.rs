@@ -6,6 +6,8 @@ pub mod collection;
 pub mod metrics;
 pub mod operation;
 pub mod review;
+pub mod review_batch;
+pub mod review_history;
 pub mod stig;
 pub mod user;
 

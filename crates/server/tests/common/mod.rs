@@ -10,6 +10,8 @@ use clap::Parser;
 use serde_json::{json, Map, Value};
 use stigward::config::ServeConfig;
 
+pub mod xccdf;
+
 pub fn shared(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(path)
 }
