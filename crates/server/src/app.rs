@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -12,8 +13,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::error::{ApiError, ApiResult};
+use crate::ops::state::Phase;
 use crate::state::AppState;
-use crate::{auth, routes, telemetry};
+use crate::{auth, ops, routes, telemetry};
 
 pub fn app(state: AppState) -> Router {
     let api = routes::api_routes(state.config.max_upload)
@@ -21,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), ops::state::gate))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     Router::new()
         .nest("/api", api)
@@ -29,18 +32,35 @@ pub fn app(state: AppState) -> Router {
             get(oidc_discovery),
         )
         .route("/oidc/jwks", get(oidc_jwks))
+        .route("/health/live", get(ops::health::live))
+        .route("/health/ready", get(ops::health::ready))
         .layer(from_fn(telemetry::request_span))
         .with_state(state)
 }
 
+/// Serves until `shutdown` completes, with the dependency monitors running. At shutdown the
+/// state becomes `stop`, which ends every SSE stream, so open streams do not hold the
+/// graceful shutdown up.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let probe_every = Duration::from_millis(state.config.db_probe_ms);
+    ops::monitor::spawn(
+        &state.status,
+        state.store.clone(),
+        &state.verifier,
+        probe_every,
+    );
+    let status = state.status.clone();
+    let stopping = async move {
+        shutdown.await;
+        status.finish(Phase::Stop);
+    };
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stopping)
         .await
 }
 

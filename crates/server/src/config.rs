@@ -171,6 +171,15 @@ pub struct ServeConfig {
     /// `combined`: one line per request; `split`: also a line when the request arrives.
     #[arg(long, env = "STIGMAN_LOG_MODE", default_value = "combined")]
     pub log_mode: String,
+
+    /// Milliseconds between the keep-alive `state-report` events of `GET /op/state/sse`.
+    #[arg(long, env = "STIGWARD_SSE_KEEPALIVE_MS", default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_keepalive_ms: u64,
+    /// Milliseconds between database health probes, which drive the `db` dependency flag.
+    #[arg(long, env = "STIGWARD_DB_PROBE_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_probe_ms: u64,
 }
 
 impl ServeConfig {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod library;
+pub mod ops;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -60,6 +60,8 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         // Operation
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
+        .route("/op/state", get(operation::get_state))
+        .route("/op/state/sse", get(operation::stream_state_sse))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
 }
 
@@ -82,4 +84,6 @@ pub const OPERATIONS: &[&str] = &[
     "getUser",
     "getConfiguration",
     "getDefinition",
+    "getState",
+    "streamStateSse",
 ];

@@ -135,6 +135,12 @@ impl Store {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// A cheap round trip, for the health monitor.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -1,6 +1,12 @@
-//! The Operation tag: configuration, the API definition, and loading the CCI list.
+//! The Operation tag: configuration, the API definition, the API state (plain and as Server-Sent
+//! Events), and loading the CCI list.
+
+use std::time::Duration;
 
 use axum::extract::{Multipart, State};
+use axum::http::header::{HeaderName, HeaderValue};
+use axum::response::sse::Sse;
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
 use stigward_wire::op::{Commit, Configuration};
@@ -9,6 +15,8 @@ use stigward_wire::stig::CciImport;
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
+use crate::ops::events::state_events;
+use crate::ops::state::StateReport;
 use crate::state::AppState;
 
 pub async fn get_configuration(
@@ -59,4 +67,29 @@ pub async fn import_ccis(
     Ok(Json(
         crate::library::import_cci_list(&state.store, &upload.bytes).await?,
     ))
+}
+
+/// The API state; needs no token and is served whatever the state.
+pub async fn get_state(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<StateReport>> {
+    params.finish()?;
+    Ok(Json(state.status.report()))
+}
+
+/// The API state as Server-Sent Events (see `ops::events`).
+pub async fn stream_state_sse(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    params.finish()?;
+    let keepalive = Duration::from_millis(state.config.sse_keepalive_ms);
+    let stream = state_events(state.status.clone(), keepalive);
+    // proxies such as nginx must pass each event on as it comes
+    let unbuffered = (
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    Ok(([unbuffered], Sse::new(stream)))
 }
