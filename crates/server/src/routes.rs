@@ -5,7 +5,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::handlers::{asset, collection, metrics, operation, review, stig, user};
+use crate::handlers::{
+    asset, collection, collection_stream, metrics, operation, review, stig, user,
+};
 use crate::state::AppState;
 
 /// The `/api` routes. Multipart uploads get the upload limit; everything else the JSON limit.
@@ -20,6 +22,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         .route(
             "/collections/{collectionId}",
             get(collection::get_collection),
+        )
+        .route(
+            "/collections/{collectionId}/clone",
+            post(collection_stream::clone_collection),
         )
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
@@ -71,6 +77,7 @@ pub const OPERATIONS: &[&str] = &[
     "getCollections",
     "createCollection",
     "getCollection",
+    "cloneCollection",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewsByCollection",
     "postReviewsByAsset",

@@ -219,3 +219,437 @@ async fn many_sse_clients_follow_changes_and_end_at_shutdown() {
     );
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Clone
+
+/// A streamed NDJSON response, read line by line as it arrives.
+struct LineReader {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+impl LineReader {
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                return Some(serde_json::from_slice(&line).unwrap());
+            }
+            let chunk = self.response.chunk().await.unwrap()?;
+            self.buffer.extend_from_slice(&chunk);
+        }
+    }
+
+    async fn rest(&mut self) -> Vec<Value> {
+        let mut lines = Vec::new();
+        while let Some(line) = self.next().await {
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+async fn post_stream(server: &TestServer, token: &str, path: &str, body: Value) -> LineReader {
+    let response = server
+        .client
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-ndjson; charset=utf-8"
+    );
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    LineReader {
+        response,
+        buffer: Vec::new(),
+    }
+}
+
+struct Source {
+    admin: String,
+    bob: String,
+    bob_id: String,
+    collection_id: String,
+    benchmark_id: String,
+}
+
+fn id_of(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap().to_string()
+}
+
+/// A source collection: a benchmark, two grants (one with an ACL rule), a label, `assets`
+/// assets mapped to the benchmark with half of them labelled, and no reviews yet.
+async fn seed_source(server: &TestServer, assets: usize) -> Source {
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let bob = server.token("bob", &[]);
+    let file = "U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml";
+    let bytes = std::fs::read(common::shared(&format!("data/stigs/{file}"))).unwrap();
+    let (status, body) = server
+        .upload(&admin, "/stigs?elevate=true", file, bytes)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, stigs) = server.get(&admin, "/stigs").await;
+    let benchmark_id = id_of(&stigs[0], "benchmarkId");
+
+    let (_, me) = server.get(&admin, "/user").await;
+    let (_, bob_user) = server.get(&bob, "/user").await;
+    let collection = serde_json::json!({
+        "name": "Source", "description": "the original",
+        "metadata": {"owner": "ops"},
+        "labels": [{"name": "web", "color": "aabbcc"}],
+        "grants": [{"userId": me["userId"], "roleId": 4}, {"userId": bob_user["userId"], "roleId": 2}],
+    });
+    let (status, created) = server
+        .send("POST", &admin, "/collections", collection)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let collection_id = id_of(&created, "collectionId");
+    for i in 0..assets {
+        let labels: Vec<&str> = if i % 2 == 0 { vec!["web"] } else { vec![] };
+        let asset = serde_json::json!({"name": format!("host-{i:03}"), "collectionId": collection_id,
+            "description": null, "ip": "10.0.0.1", "noncomputing": false,
+            "metadata": {"rack": i}, "stigs": [benchmark_id], "labelNames": labels});
+        let (status, body) = server.send("POST", &admin, "/assets", asset).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    sqlx::query(
+        "INSERT INTO collection_grant_acl (grant_id, asset_id, access)
+         SELECT g.grant_id, a.asset_id, 'r' FROM collection_grant g
+         JOIN asset a ON a.collection_id = g.collection_id AND a.name = 'host-000'
+         WHERE g.collection_id = $1 AND g.user_id = $2",
+    )
+    .bind(collection_id.parse::<i64>().unwrap())
+    .bind(id_of(&bob_user, "userId").parse::<i64>().unwrap())
+    .execute(server.state.store.pool())
+    .await
+    .unwrap();
+    Source {
+        admin,
+        bob,
+        bob_id: id_of(&bob_user, "userId"),
+        collection_id,
+        benchmark_id,
+    }
+}
+
+/// Writes `per_asset` reviews straight into the database for every asset of the collection:
+/// one per rule when the benchmark has enough rules, else synthetic ones that match no rule
+/// (which a clone copies too).
+async fn insert_reviews(server: &TestServer, collection_id: &str, per_asset: i64) {
+    let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+        INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail, comment,
+            metadata, ts, status_id, status_ts, touch_ts)
+        SELECT a.asset_id, 'SV-' || n.i || 'r1_rule', 'V-' || n.i,
+            (SELECT check_digest FROM rev_group_rule_map ORDER BY rgr_id LIMIT 1), 1 + n.i % 9,
+            'detail ' || n.i, 'comment', '{}', 1700000000 + n.i, 0, 1700000000, 1700000000
+        FROM asset a CROSS JOIN n WHERE a.collection_id = $1";
+    sqlx::query(sql)
+        .bind(collection_id.parse::<i64>().unwrap())
+        .bind(per_asset)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+}
+
+/// The reviews of a collection as (asset name, version, result, detail, ts, status), sorted.
+async fn review_rows(
+    server: &TestServer,
+    collection_id: &str,
+) -> Vec<(String, String, i64, String, i64, i64)> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT a.name, r.version, r.result_id, r.detail, r.ts, r.status_id FROM review r
+         JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = $1
+         ORDER BY a.name, r.version",
+    )
+    .bind(collection_id.parse::<i64>().unwrap())
+    .fetch_all(server.state.store.pool())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect()
+}
+
+async fn count(server: &TestServer, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(server.state.store.pool())
+        .await
+        .unwrap()
+}
+
+/// Holds the database's write lock from a connection of its own until dropped or released.
+struct WriteBlocker(sqlx::AnyConnection);
+
+impl WriteBlocker {
+    async fn hold(server: &TestServer) -> WriteBlocker {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&server.database_url)
+            .await
+            .unwrap();
+        let statements: &[&str] = if common::backend_is_postgres() {
+            &["BEGIN", "LOCK TABLE collection IN EXCLUSIVE MODE"]
+        } else {
+            &["BEGIN IMMEDIATE"]
+        };
+        for sql in statements {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        WriteBlocker(conn)
+    }
+
+    async fn release(mut self) {
+        sqlx::query("ROLLBACK").execute(&mut self.0).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn clone_streams_each_step_and_ends_with_the_clone() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 4).await;
+    insert_reviews(&server, &source.collection_id, 25).await;
+
+    // the clone's first write waits for this lock, so its first line can only have been
+    // sent while the work was still under way
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!(
+        "/collections/{}/clone?projection=assets&projection=grants&projection=labels&projection=stigs",
+        source.collection_id
+    );
+    let body = serde_json::json!({"name": "Copy", "description": "the copy"});
+    let mut lines = post_stream(&server, &source.admin, &path, body).await;
+    let first = lines.next().await.unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"stage": "collection", "stepCount": 18, "step": 1,
+            "stepName": "cloneCollection", "status": "running", "message": "Creating core properties"})
+    );
+    blocker.release().await;
+
+    let rest = lines.rest().await;
+    let names: Vec<String> = std::iter::once(&first)
+        .chain(rest.iter())
+        .map(|l| {
+            format!(
+                "{}:{}:{}",
+                l["stage"],
+                l["stepName"].as_str().unwrap_or(""),
+                l["status"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let expected = [
+        "cloneCollection",
+        "selectLastInsertId",
+        "cloneGrants",
+        "dropGrantMap",
+        "createGrantMap",
+        "insertOwnerGrant",
+        "cloneLabels",
+        "cloneAssets",
+        "dropAssetMap",
+        "createAssetMap",
+        "dropLabelMap",
+        "createLabelMap",
+        "cloneAssetLabels",
+        "cloneStigMappingsWithReviews",
+        "cloneGrantAcls",
+        "cloneRevisionsMatchSource",
+        "insertDefaultRev",
+    ];
+    let mut want: Vec<String> = expected
+        .iter()
+        .map(|s| format!("\"collection\":{s}:running"))
+        .collect();
+    want.push("\"collection\":commit:running".into());
+    want.push("\"collection\":commit:finished".into());
+    // cloneReviews: once before the first chunk, once after it
+    for step in [
+        "dropReviewIdList",
+        "createReviewIdList",
+        "cloneReviews",
+        "cloneReviews",
+    ] {
+        want.push(format!("\"reviews\":{step}:running"));
+    }
+    want.push("\"reviews\":commit:running".into());
+    want.push("\"reviews\":commit:finished".into());
+    want.push("\"result\"::".into());
+    assert_eq!(names, want);
+    let copied = &rest[rest.len() - 4];
+    assert_eq!(
+        (
+            copied["reviewsTotal"].as_i64(),
+            copied["reviewsCopied"].as_i64()
+        ),
+        (Some(100), Some(100))
+    );
+
+    // the result is what a fresh read of the clone says
+    let result = &rest.last().unwrap()["collection"];
+    let clone_id = id_of(result, "collectionId");
+    let get = format!("/collections/{clone_id}?projection=assets&projection=grants&projection=labels&projection=stigs");
+    let (status, fresh) = server.get(&source.admin, &get).await;
+    assert_eq!(status, 200);
+    assert_eq!(result, &fresh);
+    assert_eq!(fresh["name"], "Copy");
+    assert_eq!(fresh["description"], "the copy");
+    assert_eq!(fresh["metadata"], serde_json::json!({"owner": "ops"}));
+    assert_eq!(fresh["assets"].as_array().unwrap().len(), 4);
+    assert_eq!(fresh["labels"][0]["name"], "web");
+    assert_eq!(fresh["labels"][0]["uses"], 2);
+    assert_eq!(
+        fresh["stigs"][0]["benchmarkId"],
+        source.benchmark_id.as_str()
+    );
+    let roles: Vec<(String, i64)> = fresh["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["user"]["username"].as_str().unwrap().to_string(),
+                g["roleId"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("admin".into(), 4)) && roles.contains(&("bob".into(), 2)),
+        "{roles:?}"
+    );
+
+    // every review, with its original values, and bob's ACL rule on the copied asset
+    assert_eq!(
+        review_rows(&server, &clone_id).await,
+        review_rows(&server, &source.collection_id).await
+    );
+    let acl = format!(
+        "SELECT COUNT(*) FROM collection_grant_acl acl JOIN collection_grant g ON g.grant_id = acl.grant_id
+         JOIN asset a ON a.asset_id = acl.asset_id
+         WHERE g.collection_id = {clone_id} AND g.user_id = {} AND a.collection_id = {clone_id}
+           AND a.name = 'host-000'",
+        source.bob_id
+    );
+    assert_eq!(count(&server, &acl).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_to_a_taken_name_reports_an_error_line_and_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = (
+        count(&server, "SELECT COUNT(*) FROM collection").await,
+        count(&server, "SELECT COUNT(*) FROM asset").await,
+        count(&server, "SELECT COUNT(*) FROM review").await,
+        count(&server, "SELECT COUNT(*) FROM collection_grant").await,
+    );
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Source", "description": null,
+        "options": {"grants": false, "stigMappings": "withoutReviews"}});
+    let lines = post_stream(&server, &source.admin, &path, body)
+        .await
+        .rest()
+        .await;
+    assert_eq!(
+        lines,
+        vec![
+            serde_json::json!({"stage": "collection", "stepCount": 14, "step": 1,
+                "stepName": "cloneCollection", "status": "running", "message": "Creating core properties"}),
+            serde_json::json!({"stage": "collection", "stepCount": 14, "step": 1,
+                "stepName": "cloneCollection", "status": "error",
+                "message": "The requested Collection name is unavailable"}),
+        ]
+    );
+    let after = (
+        count(&server, "SELECT COUNT(*) FROM collection").await,
+        count(&server, "SELECT COUNT(*) FROM asset").await,
+        count(&server, "SELECT COUNT(*) FROM review").await,
+        count(&server, "SELECT COUNT(*) FROM collection_grant").await,
+    );
+    assert_eq!(before, after);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_preconditions_answer_with_json_errors() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 1).await;
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let ok = serde_json::json!({"name": "C2", "description": null});
+
+    // bob has a Full grant but neither Manage nor the create_collection privilege
+    let (status, body) = server.send("POST", &source.bob, &path, ok.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["detail"],
+        "User has not been granted createCollection privilege"
+    );
+    let creator = server.token("bob", &["create_collection"]);
+    let (status, body) = server.send("POST", &creator, &path, ok.clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (
+            403,
+            Some("User has insufficient privilege to complete this request.")
+        )
+    );
+
+    for bad in [
+        serde_json::json!({"name": "C2"}),
+        serde_json::json!({"name": "", "description": null}),
+        serde_json::json!({"name": "C2", "description": null, "options": {"assets": false}}),
+        serde_json::json!({"name": "C2", "description": null, "options": {"stigMappings": "some"}}),
+        serde_json::json!({"name": "C2", "description": null, "extra": 1}),
+    ] {
+        let (status, body) = server.send("POST", &source.admin, &path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {body}");
+        assert!(body["error"].is_string());
+    }
+    let (status, _) = server
+        .send("POST", &source.admin, "/collections/x1/clone", ok.clone())
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = server
+        .send("POST", &source.admin, "/collections/99999/clone", ok)
+        .await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_of_100_000_reviews_completes() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 10).await;
+    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let started = Instant::now();
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Big copy", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body)
+        .await
+        .rest()
+        .await;
+    println!("cloned 100 000 reviews in {:?}", started.elapsed());
+
+    let copied: Vec<i64> = lines
+        .iter()
+        .filter(|l| l["stepName"] == "cloneReviews")
+        .map(|l| l["reviewsCopied"].as_i64().unwrap())
+        .collect();
+    assert_eq!(copied, (0..=10).map(|i| i * 10_000).collect::<Vec<_>>());
+    let result = lines.last().unwrap();
+    assert_eq!(result["stage"], "result", "{result}");
+    let clone_id = id_of(&result["collection"], "collectionId");
+    let reviews = format!(
+        "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {clone_id}"
+    );
+    assert_eq!(count(&server, &reviews).await, 100_000);
+    server.stop().await;
+}

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod ccis;
+pub mod clone;
 pub mod collections;
 pub mod grants;
 pub mod metrics;
@@ -41,6 +42,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A long operation was abandoned because nobody waits for its result any more.
+    #[error("cancelled: the client went away")]
+    Cancelled,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
