@@ -28,6 +28,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             post(collection_stream::clone_collection),
         )
         .route(
+            "/collections/{collectionId}/export-to/{dstCollectionId}",
+            post(collection_stream::export_to_collection),
+        )
+        .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
@@ -78,6 +82,7 @@ pub const OPERATIONS: &[&str] = &[
     "createCollection",
     "getCollection",
     "cloneCollection",
+    "exportToCollection",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewsByCollection",
     "postReviewsByAsset",

@@ -653,3 +653,229 @@ async fn clone_of_100_000_reviews_completes() {
     assert_eq!(count(&server, &reviews).await, 100_000);
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export-to
+
+/// Writes a review of each of the benchmark's first `rules` rules for every asset of the
+/// collection, with result `result_id` and the given status.
+async fn insert_rule_reviews(
+    server: &TestServer,
+    collection_id: &str,
+    rules: i64,
+    result_id: i64,
+    status_id: i64,
+) {
+    let sql = "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail,
+            comment, metadata, ts, status_id, status_text, status_ts, touch_ts)
+        SELECT a.asset_id, m.rule_id, m.version, m.check_digest, $3, 'found it', 'noted', '{}',
+            1700000000, $4, 'as it was', 1700000000, 1700000000
+        FROM asset a CROSS JOIN (SELECT rule_id, version, check_digest FROM rev_group_rule_map
+            ORDER BY rgr_id LIMIT $2) m
+        WHERE a.collection_id = $1";
+    sqlx::query(sql)
+        .bind(collection_id.parse::<i64>().unwrap())
+        .bind(rules)
+        .bind(result_id)
+        .bind(status_id)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+}
+
+async fn create_destination(server: &TestServer, source: &Source, with_asset: bool) -> String {
+    let (_, me) = server.get(&source.admin, "/user").await;
+    let body = serde_json::json!({"name": "Destination", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (status, created) = server
+        .send("POST", &source.admin, "/collections", body)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = id_of(&created, "collectionId");
+    if with_asset {
+        let asset = serde_json::json!({"name": "host-000", "collectionId": id, "description": "kept",
+            "ip": null, "noncomputing": false, "metadata": {}, "stigs": []});
+        let (status, body) = server.send("POST", &source.admin, "/assets", asset).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn export_to_creates_assets_copies_reviews_and_resets_changed_statuses() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, true).await;
+    // one accepted review already in the destination, with another result
+    insert_rule_reviews(&server, &destination, 1, 3, 3).await;
+
+    let (_, assets) = server
+        .get(
+            &source.admin,
+            &format!("/collections/{}?projection=assets", source.collection_id),
+        )
+        .await;
+    let selection: Vec<Value> = assets["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| serde_json::json!({"assetId": a["assetId"]}))
+        .collect();
+    let path = format!(
+        "/collections/{}/export-to/{destination}",
+        source.collection_id
+    );
+    let lines = post_stream(&server, &source.admin, &path, Value::Array(selection))
+        .await
+        .rest()
+        .await;
+
+    let stages: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l["stage"].as_str().unwrap(),
+                l["stepName"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let mut want: Vec<String> = [
+        "dropArg",
+        "createArg",
+        "dropCollectionSetting",
+        "createCollectionSetting",
+        "dropSrcReviewId",
+        "createSrcReviewId",
+    ]
+    .iter()
+    .map(|s| format!("prepare:{s}"))
+    .collect();
+    want.extend(
+        [
+            "insertAsset",
+            "dropAssetIdMap",
+            "createAssetIdMap",
+            "insertStigAssetMap",
+            "deleteDefaultRev",
+            "insertDefaultRev",
+        ]
+        .iter()
+        .map(|s| format!("assets:{s}")),
+    );
+    want.extend(
+        [
+            "reviews:", "reviews:", "metrics:", "metrics:", "commit:", "result:",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    assert_eq!(stages, want);
+    assert_eq!(
+        (
+            lines[13]["reviewsTotal"].as_i64(),
+            lines[13]["reviewsExported"].as_i64()
+        ),
+        (Some(10), Some(10))
+    );
+    assert_eq!(lines[15]["metricsTotal"], 2);
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 1, "stigsMapped": 2, "reviewsInserted": 9, "reviewsUpdated": 1})
+    );
+
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT a.name, r.result_id, r.detail, r.status_id, r.status_text FROM review r
+         JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = $1 ORDER BY a.name, r.rule_id",
+    )
+    .bind(destination.parse::<i64>().unwrap())
+    .fetch_all(server.state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 10);
+    let statuses: Vec<(i64, i64, Option<String>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<i64, _>(1),
+                r.get::<i64, _>(3),
+                r.get::<Option<String>, _>(4),
+            )
+        })
+        .collect();
+    let reset = "Status reset due to a Review change or Collection setting";
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s == &&(4, 0, Some(reset.to_string())))
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s == &&(4, 0, Some(String::new())))
+            .count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM review_history").await,
+        1
+    );
+    // the existing destination asset kept its own properties
+    let kept = format!(
+        "SELECT COUNT(*) FROM asset WHERE collection_id = {destination} AND description = 'kept'"
+    );
+    assert_eq!(count(&server, &kept).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn export_to_needs_manage_on_the_destination() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 1).await;
+    let destination = create_destination(&server, &source, false).await;
+    let (_, assets) = server
+        .get(
+            &source.admin,
+            &format!("/collections/{}?projection=assets", source.collection_id),
+        )
+        .await;
+    let body = serde_json::json!([{"assetId": assets["assets"][0]["assetId"]}]);
+    let path = format!(
+        "/collections/{}/export-to/{destination}",
+        source.collection_id
+    );
+
+    // bob holds Full on the source and nothing on the destination
+    let (status, reply) = server.send("POST", &source.bob, &path, body.clone()).await;
+    assert_eq!(status, 403, "{reply}");
+    let grant = format!(
+        "INSERT INTO collection_grant (collection_id, user_id, role_id) VALUES ({destination}, {}, 2)",
+        source.bob_id
+    );
+    sqlx::query(&grant)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+    let (status, _) = server.send("POST", &source.bob, &path, body.clone()).await;
+    assert_eq!(status, 403);
+
+    for bad in [
+        serde_json::json!([]),
+        serde_json::json!([{"assetId": "x"}]),
+        serde_json::json!([{"assetId": "1", "stigs": [{"benchmarkId": "A"}]}]),
+        serde_json::json!({"assetId": "1"}),
+    ] {
+        let (status, reply) = server.send("POST", &source.admin, &path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {reply}");
+    }
+    let unmapped =
+        serde_json::json!([{"assetId": assets["assets"][0]["assetId"], "stigs": ["NOT_MAPPED"]}]);
+    let (status, _) = server.send("POST", &source.admin, &path, unmapped).await;
+    assert_eq!(status, 422);
+    server.stop().await;
+}

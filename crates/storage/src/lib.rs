@@ -7,6 +7,7 @@ pub mod assets;
 pub mod ccis;
 pub mod clone;
 pub mod collections;
+pub mod export;
 pub mod grants;
 pub mod metrics;
 pub mod reviews;

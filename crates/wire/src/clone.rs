@@ -41,3 +41,29 @@ pub enum PinRevisionsOption {
     MatchSource,
     SourceDefaults,
 }
+
+/// One item of `POST /collections/{collectionId}/export-to/{dstCollectionId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssetStigSelection {
+    #[serde(with = "crate::id_string")]
+    pub asset_id: i64,
+    /// Absent: every STIG mapped to the asset, at the source's default revision.
+    #[serde(default)]
+    pub stigs: Option<Vec<StigSelection>>,
+}
+
+/// A benchmark id (its default revision) or a benchmark and a named revision.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(untagged)]
+pub enum StigSelection {
+    Benchmark(String),
+    Revision(BenchmarkRevision),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BenchmarkRevision {
+    pub benchmark_id: String,
+    pub revision_str: String,
+}

@@ -3,6 +3,7 @@
 
 pub mod clone;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod monitor;
 pub mod ndjson;
