@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,7 +16,7 @@ use tokio::net::TcpListener;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::state::Phase;
 use crate::state::AppState;
-use crate::{auth, ops, routes, telemetry};
+use crate::{auth, forwarded, ops, routes, telemetry, tls};
 
 pub fn app(state: AppState) -> Router {
     let api = routes::api_routes(state.config.max_upload)
@@ -58,10 +59,19 @@ pub async fn serve(
         shutdown.await;
         status.finish(Phase::Stop);
     };
+    let tls = match (&state.config.tls_cert_file, &state.config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key).await?),
+        _ => None,
+    };
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(stopping)
-        .await
+    match tls {
+        Some(config) => tls::serve(listener, service, config, stopping).await,
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stopping)
+                .await
+        }
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -73,9 +83,17 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// The built-in issuer's discovery document; 404 when an external provider is configured.
-async fn oidc_discovery(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// Behind a proxy the key URL is the one clients reach (see `forwarded`).
+async fn oidc_discovery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let issuer = state.issuer.as_ref().ok_or(ApiError::NotFound(None))?;
-    Ok(Json(issuer.discovery()))
+    let mut discovery = issuer.discovery();
+    let configured = state.config.local_issuer_url();
+    let base = forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
+    discovery["jwks_uri"] = Value::String(format!("{base}/oidc/jwks"));
+    Ok(Json(discovery))
 }
 
 async fn oidc_jwks(State(state): State<AppState>) -> ApiResult<Json<Value>> {

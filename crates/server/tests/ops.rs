@@ -879,3 +879,213 @@ async fn export_to_needs_manage_on_the_destination() {
     assert_eq!(status, 422);
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// TLS and proxies
+
+/// A test CA and a server certificate for localhost and 127.0.0.1, made with openssl.
+struct Certificates {
+    dir: tempfile::TempDir,
+}
+
+impl Certificates {
+    fn make() -> Certificates {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl on PATH");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Stigward Test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            dir.path().join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        Certificates { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn client(&self) -> reqwest::Client {
+        let ca = std::fs::read(self.path("ca.pem")).unwrap();
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn native_tls_serves_the_api_and_sse_and_shuts_down_cleanly() {
+    let certs = Certificates::make();
+    let (cert, key) = (certs.path("server.pem"), certs.path("server.key"));
+    let mut server =
+        TestServer::start_with(&["--tls-cert-file", &cert, "--tls-key-file", &key]).await;
+    assert!(server.base.starts_with("https://localhost:"));
+    let client = certs.client();
+
+    let state: Value = client
+        .get(server.url("/op/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["currentState"], "available");
+    let definition: Value = client
+        .get(server.url("/op/definition"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(definition["servers"][0]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+
+    let response = client
+        .get(server.url("/op/state/sse"))
+        .send()
+        .await
+        .unwrap();
+    let mut events = SseReader {
+        response,
+        buffer: String::new(),
+    };
+    assert_eq!(
+        events.within(Duration::from_secs(1)).await.0,
+        "state-report"
+    );
+
+    // a client that does not trust the test CA is refused
+    assert!(reqwest::get(server.url("/op/state")).await.is_err());
+
+    tokio::time::timeout(Duration::from_secs(5), server.shut_down())
+        .await
+        .expect("shutdown is not held up by the open stream");
+    let (name, data) = events.within(Duration::from_secs(2)).await;
+    assert_eq!(
+        (name.as_str(), &data["currentState"]),
+        ("state-changed", &"stop".into())
+    );
+    assert!(events.next().await.is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn urls_in_documents_follow_the_forwarding_headers() {
+    let server = TestServer::start().await;
+    let proxied = |path: &str| {
+        server
+            .client
+            .get(format!("{}{path}", server.root))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "stig.example.org")
+            .header("x-forwarded-prefix", "/stigman")
+    };
+    let definition: Value = proxied("/api/op/definition")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        definition["servers"][0]["url"],
+        "https://stig.example.org/stigman/api"
+    );
+    let discovery: Value = proxied("/oidc/.well-known/openid-configuration")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["jwks_uri"],
+        "https://stig.example.org/stigman/oidc/jwks"
+    );
+
+    let direct: Value = server
+        .client
+        .get(server.url("/op/definition"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(direct["servers"][0]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    server.stop().await;
+}

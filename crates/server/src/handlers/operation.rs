@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use axum::extract::{Multipart, State};
 use axum::http::header::{HeaderName, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::sse::Sse;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -39,14 +40,20 @@ pub async fn get_configuration(
 }
 
 /// Stigward's own OpenAPI document, as JSON.
+/// Behind a proxy, the server URL is the one clients reach (see `forwarded`).
 pub async fn get_definition(
     State(state): State<AppState>,
+    headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     // Known shortcoming: the contract's `jsonpath` filter is not supported; it is refused as
     // an unknown parameter.
     params.finish()?;
-    Ok(Json(state.definition.as_ref().clone()))
+    let mut definition = state.definition.as_ref().clone();
+    let configured = state.config.local_issuer_url();
+    let base = crate::forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
+    definition["servers"] = serde_json::json!([{ "url": format!("{base}/api") }]);
+    Ok(Json(definition))
 }
 
 /// Stigward's own operation: replaces the CCI list with an uploaded DISA `U_CCI_List.xml`.

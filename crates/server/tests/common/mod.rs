@@ -94,7 +94,14 @@ impl TestServer {
         )
         .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let root = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = match args.contains(&"--tls-cert-file") {
+            true => "https",
+            false => "http",
+        };
+        let root = format!(
+            "{scheme}://localhost:{}",
+            listener.local_addr().unwrap().port()
+        );
         let base = format!("{root}/api");
         let app_state = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
