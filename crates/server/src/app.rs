@@ -3,8 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,8 +14,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::error::{ApiError, ApiResult};
+use crate::ops::state::Phase;
 use crate::state::AppState;
-use crate::{auth, routes, telemetry};
+use crate::{auth, forwarded, ops, routes, telemetry, tls};
 
 pub fn app(state: AppState) -> Router {
     let api = routes::api_routes(state.config.max_upload)
@@ -21,22 +24,42 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), ops::state::gate))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     Router::new()
         .nest("/api", api)
         .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
+        .route("/health/live", get(ops::health::live))
+        .route("/health/ready", get(ops::health::ready))
         .layer(from_fn_with_state(state.clone(), telemetry::request_span))
         .with_state(state)
 }
 
+/// Serves until `shutdown` completes, with the dependency monitors running. At shutdown the
+/// state becomes `stop`, which ends every SSE stream, so open streams do not hold the
+/// graceful shutdown up.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let probe_every = Duration::from_millis(state.config.db_probe_ms);
+    ops::monitor::spawn(&state.status, state.store.clone(), &state.verifier, probe_every);
+    let status = state.status.clone();
+    let stopping = async move {
+        shutdown.await;
+        status.finish(Phase::Stop);
+    };
+    let tls = match (&state.config.tls_cert_file, &state.config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key).await?),
+        _ => None,
+    };
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    match tls {
+        Some(config) => tls::serve(listener, service, config, stopping).await,
+        None => axum::serve(listener, service).with_graceful_shutdown(stopping).await,
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -48,9 +71,17 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// The built-in issuer's discovery document; 404 when an external provider is configured.
-async fn oidc_discovery(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// Behind a proxy the key URL is the one clients reach (see `forwarded`).
+async fn oidc_discovery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let issuer = state.issuer.as_ref().ok_or(ApiError::NotFound(None))?;
-    Ok(Json(issuer.discovery()))
+    let mut discovery = issuer.discovery();
+    let configured = state.config.local_issuer_url();
+    let base = forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
+    discovery["jwks_uri"] = Value::String(format!("{base}/oidc/jwks"));
+    Ok(Json(discovery))
 }
 
 async fn oidc_jwks(State(state): State<AppState>) -> ApiResult<Json<Value>> {

@@ -118,6 +118,12 @@ pub struct ServeConfig {
     /// TCP port the API listens on.
     #[arg(long, env = "STIGMAN_API_PORT", default_value_t = 54000)]
     pub port: u16,
+    /// PEM certificate chain for serving HTTPS (with STIGMAN_API_TLS_KEY_FILE).
+    #[arg(long, env = "STIGMAN_API_TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key for serving HTTPS (with STIGMAN_API_TLS_CERT_FILE).
+    #[arg(long, env = "STIGMAN_API_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "STIGMAN_API_MAX_JSON_BODY", default_value_t = 5_242_880)]
     pub max_json_body: usize,
@@ -157,6 +163,15 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGMAN_LOG_MODE", default_value = "combined",
         value_parser = ["combined", "split"])]
     pub log_mode: String,
+
+    /// Milliseconds between the keep-alive `state-report` events of `GET /op/state/sse`.
+    #[arg(long, env = "STIGWARD_SSE_KEEPALIVE_MS", default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_keepalive_ms: u64,
+    /// Milliseconds between database health probes, which drive the `db` dependency flag.
+    #[arg(long, env = "STIGWARD_DB_PROBE_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_probe_ms: u64,
 }
 
 impl ServeConfig {
@@ -173,7 +188,8 @@ impl ServeConfig {
             IpAddr::V6(a) => format!("[{a}]"),
             other => other.to_string(),
         };
-        format!("http://{host}:{}/oidc", self.port)
+        let scheme = if self.tls_cert_file.is_some() { "https" } else { "http" };
+        format!("{scheme}://{host}:{}/oidc", self.port)
     }
 }
 
@@ -183,6 +199,7 @@ impl fmt::Debug for ServeConfig {
             .field("store", &self.store)
             .field("address", &self.address)
             .field("port", &self.port)
+            .field("tls_cert_file", &self.tls_cert_file)
             .field("max_json_body", &self.max_json_body)
             .field("max_upload", &self.max_upload)
             .field("classification", &self.classification)

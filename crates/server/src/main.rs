@@ -22,12 +22,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     init_logging(config.log_level);
     let address = std::net::SocketAddr::new(config.address, config.port);
     let external = config.external_provider().is_some();
+    let tls = config.tls_cert_file.is_some();
     let state = stigward::startup::build_state(config).await?;
     let store = state.store.clone();
     let listener = tokio::net::TcpListener::bind(address).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
-    println!("Stigward is listening on http://{local}/api");
+    let scheme = if tls { "https" } else { "http" };
+    println!("Stigward is listening on {scheme}://{local}/api");
     if !external {
         println!(
             "Get a token with: stigward token --user admin --privileges admin,create_collection"

@@ -5,7 +5,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::handlers::{asset, collection, metrics, operation, review, review_history, stig, user};
+use crate::handlers::{
+    asset, collection, collection_stream, metrics, operation, review, review_history, stig, user,
+};
 use crate::state::AppState;
 
 /// The `/api` routes. Multipart uploads get the upload limit; everything else the JSON limit.
@@ -15,6 +17,11 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         // Collection
         .route("/collections", get(collection::get_collections).post(collection::create_collection))
         .route("/collections/{collectionId}", get(collection::get_collection))
+        .route("/collections/{collectionId}/clone", post(collection_stream::clone_collection))
+        .route(
+            "/collections/{collectionId}/export-to/{dstCollectionId}",
+            post(collection_stream::export_to_collection),
+        )
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
@@ -96,6 +103,8 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         // Operation
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
+        .route("/op/state", get(operation::get_state))
+        .route("/op/state/sse", get(operation::stream_state_sse))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
 }
 
@@ -105,6 +114,8 @@ pub const OPERATIONS: &[&str] = &[
     "getCollections",
     "createCollection",
     "getCollection",
+    "cloneCollection",
+    "exportToCollection",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewHistoryByCollection",
     "deleteReviewHistoryByCollection",
@@ -145,4 +156,6 @@ pub const OPERATIONS: &[&str] = &[
     "getUser",
     "getConfiguration",
     "getDefinition",
+    "getState",
+    "streamStateSse",
 ];

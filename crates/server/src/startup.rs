@@ -10,6 +10,7 @@ use stigward_auth::{Issuer, Verifier, VerifierConfig};
 use stigward_storage::Store;
 
 use crate::config::{ServeConfig, StoreConfig};
+use crate::ops::state::{ApiStatus, Dependency};
 use crate::state::{system_clock, AppState};
 
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);
@@ -57,6 +58,10 @@ pub async fn build_state(config: ServeConfig) -> anyhow::Result<AppState> {
         }
     };
     let definition = definition(&config)?;
+    // both dependencies were just reached; from here on `ops::monitor` keeps the flags true
+    let status = ApiStatus::new();
+    status.set_dependency(Dependency::Db, true);
+    status.set_dependency(Dependency::Oidc, true);
     Ok(AppState {
         store,
         claims: Arc::new(config.claims.paths()),
@@ -65,6 +70,7 @@ pub async fn build_state(config: ServeConfig) -> anyhow::Result<AppState> {
         issuer,
         clock: system_clock,
         definition: Arc::new(definition),
+        status,
     })
 }
 
@@ -81,9 +87,7 @@ async fn external_verifier(config: &ServeConfig, authority: &str) -> anyhow::Res
     })
     .await
     .with_context(|| format!("reaching the OIDC provider {authority}"))?;
-    // Known shortcoming: the OIDC health this reports is not yet wired to an API state machine
-    // (503 while the keys are stale); that comes with `/op/state`.
-    let _health = verifier.spawn_refresh();
+    // the key refresh and its health flag start with the server (`ops::monitor`)
     Ok(verifier)
 }
 

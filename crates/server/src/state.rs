@@ -6,6 +6,7 @@ use stigward_auth::{ClaimPaths, Issuer, Verifier};
 use stigward_storage::Store;
 
 use crate::config::ServeConfig;
+use crate::ops::state::ApiStatus;
 
 /// Reads the current time as epoch seconds. Handlers read it once per request.
 pub type Clock = fn() -> i64;
@@ -25,4 +26,6 @@ pub struct AppState {
     pub clock: Clock,
     /// Stigward's OpenAPI document, served by `GET /op/definition`.
     pub definition: Arc<serde_json::Value>,
+    /// The API state machine (`GET /op/state`, the 503 gate, SSE).
+    pub status: ApiStatus,
 }

@@ -6,8 +6,10 @@
 pub mod access;
 pub mod assets;
 pub mod ccis;
+pub mod clone;
 pub mod collections;
 pub mod content;
+pub mod export;
 pub mod grants;
 pub mod metrics;
 pub mod review_batch;
@@ -46,6 +48,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A long operation was abandoned because nobody waits for its result any more.
+    #[error("cancelled: the client went away")]
+    Cancelled,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -132,6 +137,12 @@ impl Store {
         };
         let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// A cheap round trip, for the health monitor.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.

@@ -300,7 +300,7 @@ pub(crate) fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<Stored> {
 
 /// Keeps the newest `max_reviews - 1` history rows, then records the review as it is now, so
 /// at most `max_reviews` remain; zero keeps no history at all.
-async fn snapshot_history(
+pub(crate) async fn snapshot_history(
     tx: &mut Transaction<'static, Any>,
     review_id: i64,
     max_reviews: i64,

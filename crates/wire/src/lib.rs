@@ -2,6 +2,7 @@
 //! strings; field names are the contract's camelCase.
 
 pub mod asset;
+pub mod clone;
 pub mod collection;
 pub mod metrics;
 pub mod op;

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, ApiJson, Params};
 use crate::state::AppState;
 
-const PROJECTIONS: &[&str] =
+pub(crate) const PROJECTIONS: &[&str] =
     &["assets", "grants", "users", "owners", "statistics", "stigs", "labels"];
 const ELEVATED_EXTRAS: &str =
     "Elevated requests cannot set collection settings, labels, or metadata.";
@@ -124,7 +124,7 @@ async fn granted_ids(state: &AppState, caller: &Authenticated) -> ApiResult<Opti
 }
 
 // Known shortcoming: the `users` projection is accepted but not yet filled.
-fn projection(names: Vec<String>) -> CollectionProjection {
+pub(crate) fn projection(names: Vec<String>) -> CollectionProjection {
     let has = |p: &str| names.iter().any(|n| n == p);
     CollectionProjection {
         assets: has("assets"),

@@ -3,6 +3,7 @@
 
 pub mod asset;
 pub mod collection;
+pub mod collection_stream;
 pub mod metrics;
 pub mod operation;
 pub mod review;

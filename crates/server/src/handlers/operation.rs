@@ -1,6 +1,13 @@
-//! The Operation tag: configuration, the API definition, and loading the CCI list.
+//! The Operation tag: configuration, the API definition, the API state (plain and as Server-Sent
+//! Events), and loading the CCI list.
+
+use std::time::Duration;
 
 use axum::extract::{Multipart, State};
+use axum::http::header::{HeaderName, HeaderValue};
+use axum::http::HeaderMap;
+use axum::response::sse::Sse;
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
 use stigward_wire::op::{Commit, Configuration};
@@ -9,6 +16,8 @@ use stigward_wire::stig::CciImport;
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
+use crate::ops::events::state_events;
+use crate::ops::state::StateReport;
 use crate::state::AppState;
 
 pub async fn get_configuration(
@@ -26,14 +35,20 @@ pub async fn get_configuration(
 }
 
 /// Stigward's own OpenAPI document, as JSON.
+/// Behind a proxy, the server URL is the one clients reach (see `forwarded`).
 pub async fn get_definition(
     State(state): State<AppState>,
+    headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     // Known shortcoming: the contract's `jsonpath` filter is not supported; it is refused as
     // an unknown parameter.
     params.finish()?;
-    Ok(Json(state.definition.as_ref().clone()))
+    let mut definition = state.definition.as_ref().clone();
+    let configured = state.config.local_issuer_url();
+    let base = crate::forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
+    definition["servers"] = serde_json::json!([{ "url": format!("{base}/api") }]);
+    Ok(Json(definition))
 }
 
 /// Stigward's own operation: replaces the CCI list with an uploaded DISA `U_CCI_List.xml`.
@@ -50,4 +65,26 @@ pub async fn import_ccis(
     }
     let upload = super::read_upload(form).await?;
     Ok(Json(crate::library::import_cci_list(&state.store, &upload.bytes).await?))
+}
+
+/// The API state; needs no token and is served whatever the state.
+pub async fn get_state(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<StateReport>> {
+    params.finish()?;
+    Ok(Json(state.status.report()))
+}
+
+/// The API state as Server-Sent Events (see `ops::events`).
+pub async fn stream_state_sse(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    params.finish()?;
+    let keepalive = Duration::from_millis(state.config.sse_keepalive_ms);
+    let stream = state_events(state.status.clone(), keepalive);
+    // proxies such as nginx must pass each event on as it comes
+    let unbuffered = (HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"));
+    Ok(([unbuffered], Sse::new(stream)))
 }

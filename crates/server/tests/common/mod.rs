@@ -24,6 +24,10 @@ struct TestArgs {
 
 pub struct TestServer {
     pub base: String,
+    /// The server's root URL, without `/api`.
+    pub root: String,
+    /// The running server's state, for tests that flip dependencies or reach the store.
+    pub state: stigward::state::AppState,
     pub client: reqwest::Client,
     pub database_url: String,
     pub data_dir: tempfile::TempDir,
@@ -82,7 +86,13 @@ impl TestServer {
         )
         .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/api", listener.local_addr().unwrap());
+        let scheme = match args.contains(&"--tls-cert-file") {
+            true => "https",
+            false => "http",
+        };
+        let root = format!("{scheme}://localhost:{}", listener.local_addr().unwrap().port());
+        let base = format!("{root}/api");
+        let app_state = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -92,6 +102,8 @@ impl TestServer {
         });
         TestServer {
             base,
+            root,
+            state: app_state,
             client: reqwest::Client::new(),
             database_url,
             data_dir,
@@ -181,14 +193,19 @@ impl TestServer {
         stdout
     }
 
-    /// Stops the server and drops its PostgreSQL database.
-    pub async fn stop(mut self) {
+    /// Asks the server to shut down gracefully and waits until it has.
+    pub async fn shut_down(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+
+    /// Stops the server and drops its PostgreSQL database.
+    pub async fn stop(mut self) {
+        self.shut_down().await;
         if let Some(name) = self.pg_database.take() {
             let admin = sqlx::PgPool::connect(PG_ADMIN).await.unwrap();
             let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");

@@ -1,0 +1,10 @@
+//! Operational machinery: the API's availability state and the monitors that feed it, the
+//! health endpoints, and the streamed collection operations (clone, export-to).
+
+pub mod clone;
+pub mod events;
+pub mod export;
+pub mod health;
+pub mod monitor;
+pub mod ndjson;
+pub mod state;

@@ -1,0 +1,889 @@
+//! Operational behaviour over real sockets: the API state and its 503 gate, Server-Sent
+//! Events, health endpoints, streamed collection clones and graceful shutdown. SQLite by
+//! default, PostgreSQL with `STIGWARD_TEST_BACKEND=postgres`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+use serde_json::Value;
+use stigward::ops::state::Dependency;
+
+/// A Server-Sent Events reader over a live response.
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn open(url: &str) -> (reqwest::header::HeaderMap, SseReader) {
+        let response = reqwest::get(url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let headers = response.headers().clone();
+        let reader = SseReader { response, buffer: String::new() };
+        (headers, reader)
+    }
+
+    /// The next event's name and data, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .map(|v| v.trim_start().to_string())
+                };
+                let data = serde_json::from_str(&field("data:").unwrap()).unwrap();
+                return Some((field("event:").unwrap(), data));
+            }
+            let chunk = self.response.chunk().await.unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// The next event, failing the test if none arrives within `limit`.
+    async fn within(&mut self, limit: Duration) -> (String, Value) {
+        tokio::time::timeout(limit, self.next())
+            .await
+            .expect("an event in time")
+            .expect("an open stream")
+    }
+}
+
+#[tokio::test]
+async fn state_is_anonymous_and_available() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(server.url("/op/state")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["currentState"], "available");
+    assert_eq!(body["dependencies"], serde_json::json!({"db": true, "oidc": true}));
+    assert_eq!(body["endpoints"]["ui"]["current"], "/");
+    assert!(body["since"].as_str().unwrap().ends_with('Z'));
+
+    let (status, body) = server.get("", "/op/state?bogus=1").await;
+    assert_eq!((status, body["error"].is_string()), (400, true));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sse_reports_at_once_with_streaming_headers_and_keeps_alive() {
+    let server = TestServer::start_with(&["--sse-keepalive-ms", "200"]).await;
+    let started = Instant::now();
+    let (headers, mut events) = SseReader::open(&server.url("/op/state/sse")).await;
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(headers["x-accel-buffering"], "no");
+
+    let (name, data) = events.within(Duration::from_secs(1)).await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(name, "state-report");
+    assert_eq!(data["currentState"], "available");
+
+    // keep-alives: more state reports, roughly at the configured interval
+    let before = Instant::now();
+    for _ in 0..3 {
+        let (name, data) = events.within(Duration::from_secs(5)).await;
+        assert_eq!(name, "state-report");
+        assert_eq!(data["currentState"], "available");
+    }
+    let three = before.elapsed();
+    println!("three keep-alives at 200 ms took {three:?}");
+    assert!(three >= Duration::from_millis(3 * 200 - 50), "{three:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn lost_dependency_is_streamed_and_gates_the_api_with_503() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    let (_, mut events) = SseReader::open(&server.url("/op/state/sse")).await;
+    events.within(Duration::from_secs(1)).await;
+
+    server.state.status.set_dependency(Dependency::Oidc, false);
+    let (name, data) = events.within(Duration::from_secs(1)).await;
+    assert_eq!(name, "dependency-changed");
+    assert_eq!(data["dependencies"]["oidc"], false);
+    let (name, data) = events.within(Duration::from_secs(1)).await;
+    assert_eq!(name, "state-changed");
+    assert_eq!(data["currentState"], "unavailable");
+
+    // every /api route, even with a bad token or none, gets the state object
+    let (status, body) = server.get(&admin, "/user").await;
+    assert_eq!((status, body.clone()), (503, data.clone()));
+    let (status, body) = server.get("not-a-token", "/collections").await;
+    assert_eq!((status, body["currentState"].clone()), (503, "unavailable".into()));
+    let (status, body) = server.get("", "/op/state").await;
+    assert_eq!((status, body["currentState"].clone()), (200, "unavailable".into()));
+    let ready = reqwest::get(format!("{}/health/ready", server.root)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let live = reqwest::get(format!("{}/health/live", server.root)).await.unwrap();
+    assert_eq!(live.status(), 200);
+
+    server.state.status.set_dependency(Dependency::Oidc, true);
+    assert_eq!(events.within(Duration::from_secs(1)).await.0, "dependency-changed");
+    let (name, data) = events.within(Duration::from_secs(1)).await;
+    assert_eq!((name.as_str(), &data["currentState"]), ("state-changed", &"available".into()));
+    let (status, _) = server.get(&admin, "/user").await;
+    assert_eq!(status, 200);
+    let ready = reqwest::get(format!("{}/health/ready", server.root)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn database_outage_is_detected_by_the_probe() {
+    let server = TestServer::start_with(&["--db-probe-ms", "50"]).await;
+    let (_, mut events) = SseReader::open(&server.url("/op/state/sse")).await;
+    events.within(Duration::from_secs(1)).await;
+
+    // a closed pool fails every query, as a database that went away does
+    server.state.store.close().await;
+    let (name, data) = events.within(Duration::from_secs(5)).await;
+    assert_eq!(name, "dependency-changed");
+    assert_eq!(data["dependencies"]["db"], false);
+    let (_, data) = events.within(Duration::from_secs(1)).await;
+    assert_eq!(data["currentState"], "unavailable");
+    let (status, _) = server.get("", "/op/configuration").await;
+    assert_eq!(status, 503);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn many_sse_clients_follow_changes_and_end_at_shutdown() {
+    let mut server = TestServer::start().await;
+    let mut clients = Vec::new();
+    for _ in 0..50 {
+        let (_, mut reader) = SseReader::open(&server.url("/op/state/sse")).await;
+        reader.within(Duration::from_secs(1)).await;
+        clients.push(reader);
+    }
+    // one client never reads again; the others must not wait for it
+    let mut stalled = clients.pop().unwrap();
+    server.state.status.set_dependency(Dependency::Db, false);
+    for reader in clients.iter_mut() {
+        assert_eq!(reader.within(Duration::from_secs(2)).await.0, "dependency-changed");
+        assert_eq!(reader.within(Duration::from_secs(2)).await.0, "state-changed");
+    }
+
+    // graceful shutdown tells every stream `stop` and ends it, then the server returns
+    tokio::time::timeout(Duration::from_secs(5), server.shut_down())
+        .await
+        .expect("shutdown is not held up by open streams");
+    for reader in clients.iter_mut() {
+        let (name, data) = reader.within(Duration::from_secs(2)).await;
+        assert_eq!((name.as_str(), &data["currentState"]), ("state-changed", &"stop".into()));
+        assert!(reader.next().await.is_none());
+    }
+    assert_eq!(stalled.within(Duration::from_secs(2)).await.0, "dependency-changed");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clone
+
+/// A streamed NDJSON response, read line by line as it arrives.
+struct LineReader {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+impl LineReader {
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                return Some(serde_json::from_slice(&line).unwrap());
+            }
+            let chunk = self.response.chunk().await.unwrap()?;
+            self.buffer.extend_from_slice(&chunk);
+        }
+    }
+
+    async fn rest(&mut self) -> Vec<Value> {
+        let mut lines = Vec::new();
+        while let Some(line) = self.next().await {
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+async fn post_stream(server: &TestServer, token: &str, path: &str, body: Value) -> LineReader {
+    let response =
+        server.client.post(server.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson; charset=utf-8");
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    LineReader { response, buffer: Vec::new() }
+}
+
+struct Source {
+    admin: String,
+    bob: String,
+    bob_id: String,
+    collection_id: String,
+    benchmark_id: String,
+}
+
+fn id_of(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap().to_string()
+}
+
+/// A source collection: a benchmark, two grants (one with an ACL rule), a label, `assets`
+/// assets mapped to the benchmark with half of them labelled, and no reviews yet.
+async fn seed_source(server: &TestServer, assets: usize) -> Source {
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let bob = server.token("bob", &[]);
+    let file = "U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml";
+    let bytes = std::fs::read(common::shared(&format!("data/stigs/{file}"))).unwrap();
+    let (status, body) = server.upload(&admin, "/stigs?elevate=true", file, bytes).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, stigs) = server.get(&admin, "/stigs").await;
+    let benchmark_id = id_of(&stigs[0], "benchmarkId");
+
+    let (_, me) = server.get(&admin, "/user").await;
+    let (_, bob_user) = server.get(&bob, "/user").await;
+    let collection = serde_json::json!({
+        "name": "Source", "description": "the original",
+        "metadata": {"owner": "ops"},
+        "labels": [{"name": "web", "color": "aabbcc"}],
+        "grants": [{"userId": me["userId"], "roleId": 4}, {"userId": bob_user["userId"], "roleId": 2}],
+    });
+    let (status, created) = server.send("POST", &admin, "/collections", collection).await;
+    assert_eq!(status, 201, "{created}");
+    let collection_id = id_of(&created, "collectionId");
+    for i in 0..assets {
+        let labels: Vec<&str> = if i % 2 == 0 { vec!["web"] } else { vec![] };
+        let asset = serde_json::json!({"name": format!("host-{i:03}"), "collectionId": collection_id,
+            "description": null, "ip": "10.0.0.1", "noncomputing": false,
+            "metadata": {"rack": i}, "stigs": [benchmark_id], "labelNames": labels});
+        let (status, body) = server.send("POST", &admin, "/assets", asset).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    sqlx::query(
+        "INSERT INTO collection_grant_acl (grant_id, asset_id, access)
+         SELECT g.grant_id, a.asset_id, 'r' FROM collection_grant g
+         JOIN asset a ON a.collection_id = g.collection_id AND a.name = 'host-000'
+         WHERE g.collection_id = $1 AND g.user_id = $2",
+    )
+    .bind(collection_id.parse::<i64>().unwrap())
+    .bind(id_of(&bob_user, "userId").parse::<i64>().unwrap())
+    .execute(server.state.store.pool())
+    .await
+    .unwrap();
+    Source { admin, bob, bob_id: id_of(&bob_user, "userId"), collection_id, benchmark_id }
+}
+
+/// Writes `per_asset` reviews straight into the database for every asset of the collection:
+/// one per rule when the benchmark has enough rules, else synthetic ones that match no rule
+/// (which a clone copies too).
+async fn insert_reviews(server: &TestServer, collection_id: &str, per_asset: i64) {
+    let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+        INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail, comment,
+            metadata, ts, status_id, status_ts, touch_ts)
+        SELECT a.asset_id, 'SV-' || n.i || 'r1_rule', 'V-' || n.i,
+            (SELECT check_digest FROM rev_group_rule_map ORDER BY rgr_id LIMIT 1), 1 + n.i % 9,
+            'detail ' || n.i, 'comment', '{}', 1700000000 + n.i, 0, 1700000000, 1700000000
+        FROM asset a CROSS JOIN n WHERE a.collection_id = $1";
+    sqlx::query(sql)
+        .bind(collection_id.parse::<i64>().unwrap())
+        .bind(per_asset)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+}
+
+/// The reviews of a collection as (asset name, version, result, detail, ts, status), sorted.
+async fn review_rows(
+    server: &TestServer,
+    collection_id: &str,
+) -> Vec<(String, String, i64, String, i64, i64)> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT a.name, r.version, r.result_id, r.detail, r.ts, r.status_id FROM review r
+         JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = $1
+         ORDER BY a.name, r.version",
+    )
+    .bind(collection_id.parse::<i64>().unwrap())
+    .fetch_all(server.state.store.pool())
+    .await
+    .unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))).collect()
+}
+
+async fn count(server: &TestServer, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(server.state.store.pool()).await.unwrap()
+}
+
+/// Holds the database's write lock from a connection of its own until dropped or released.
+struct WriteBlocker(sqlx::AnyConnection);
+
+impl WriteBlocker {
+    async fn hold(server: &TestServer) -> WriteBlocker {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&server.database_url).await.unwrap();
+        let statements: &[&str] = if common::backend_is_postgres() {
+            &["BEGIN", "LOCK TABLE collection IN EXCLUSIVE MODE"]
+        } else {
+            &["BEGIN IMMEDIATE"]
+        };
+        for sql in statements {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        WriteBlocker(conn)
+    }
+
+    async fn release(mut self) {
+        sqlx::query("ROLLBACK").execute(&mut self.0).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn clone_streams_each_step_and_ends_with_the_clone() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 4).await;
+    insert_reviews(&server, &source.collection_id, 25).await;
+
+    // the clone's first write waits for this lock, so its first line can only have been
+    // sent while the work was still under way
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!(
+        "/collections/{}/clone?projection=assets&projection=grants&projection=labels&projection=stigs",
+        source.collection_id
+    );
+    let body = serde_json::json!({"name": "Copy", "description": "the copy"});
+    let mut lines = post_stream(&server, &source.admin, &path, body).await;
+    let first = lines.next().await.unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"stage": "collection", "stepCount": 18, "step": 1,
+            "stepName": "cloneCollection", "status": "running", "message": "Creating core properties"})
+    );
+    blocker.release().await;
+
+    let rest = lines.rest().await;
+    let names: Vec<String> = std::iter::once(&first)
+        .chain(rest.iter())
+        .map(|l| {
+            format!(
+                "{}:{}:{}",
+                l["stage"],
+                l["stepName"].as_str().unwrap_or(""),
+                l["status"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let expected = [
+        "cloneCollection",
+        "selectLastInsertId",
+        "cloneGrants",
+        "dropGrantMap",
+        "createGrantMap",
+        "insertOwnerGrant",
+        "cloneLabels",
+        "cloneAssets",
+        "dropAssetMap",
+        "createAssetMap",
+        "dropLabelMap",
+        "createLabelMap",
+        "cloneAssetLabels",
+        "cloneStigMappingsWithReviews",
+        "cloneGrantAcls",
+        "cloneRevisionsMatchSource",
+        "insertDefaultRev",
+    ];
+    let mut want: Vec<String> =
+        expected.iter().map(|s| format!("\"collection\":{s}:running")).collect();
+    want.push("\"collection\":commit:running".into());
+    want.push("\"collection\":commit:finished".into());
+    // cloneReviews: once before the first chunk, once after it
+    for step in ["dropReviewIdList", "createReviewIdList", "cloneReviews", "cloneReviews"] {
+        want.push(format!("\"reviews\":{step}:running"));
+    }
+    want.push("\"reviews\":commit:running".into());
+    want.push("\"reviews\":commit:finished".into());
+    want.push("\"result\"::".into());
+    assert_eq!(names, want);
+    let copied = &rest[rest.len() - 4];
+    assert_eq!(
+        (copied["reviewsTotal"].as_i64(), copied["reviewsCopied"].as_i64()),
+        (Some(100), Some(100))
+    );
+
+    // the result is what a fresh read of the clone says
+    let result = &rest.last().unwrap()["collection"];
+    let clone_id = id_of(result, "collectionId");
+    let get = format!("/collections/{clone_id}?projection=assets&projection=grants&projection=labels&projection=stigs");
+    let (status, fresh) = server.get(&source.admin, &get).await;
+    assert_eq!(status, 200);
+    assert_eq!(result, &fresh);
+    assert_eq!(fresh["name"], "Copy");
+    assert_eq!(fresh["description"], "the copy");
+    assert_eq!(fresh["metadata"], serde_json::json!({"owner": "ops"}));
+    assert_eq!(fresh["assets"].as_array().unwrap().len(), 4);
+    assert_eq!(fresh["labels"][0]["name"], "web");
+    assert_eq!(fresh["labels"][0]["uses"], 2);
+    assert_eq!(fresh["stigs"][0]["benchmarkId"], source.benchmark_id.as_str());
+    let roles: Vec<(String, i64)> = fresh["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (g["user"]["username"].as_str().unwrap().to_string(), g["roleId"].as_i64().unwrap())
+        })
+        .collect();
+    assert!(
+        roles.contains(&("admin".into(), 4)) && roles.contains(&("bob".into(), 2)),
+        "{roles:?}"
+    );
+
+    // every review, with its original values, and bob's ACL rule on the copied asset
+    assert_eq!(
+        review_rows(&server, &clone_id).await,
+        review_rows(&server, &source.collection_id).await
+    );
+    let acl = format!(
+        "SELECT COUNT(*) FROM collection_grant_acl acl JOIN collection_grant g ON g.grant_id = acl.grant_id
+         JOIN asset a ON a.asset_id = acl.asset_id
+         WHERE g.collection_id = {clone_id} AND g.user_id = {} AND a.collection_id = {clone_id}
+           AND a.name = 'host-000'",
+        source.bob_id
+    );
+    assert_eq!(count(&server, &acl).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_to_a_taken_name_reports_an_error_line_and_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = (
+        count(&server, "SELECT COUNT(*) FROM collection").await,
+        count(&server, "SELECT COUNT(*) FROM asset").await,
+        count(&server, "SELECT COUNT(*) FROM review").await,
+        count(&server, "SELECT COUNT(*) FROM collection_grant").await,
+    );
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Source", "description": null,
+        "options": {"grants": false, "stigMappings": "withoutReviews"}});
+    let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
+    assert_eq!(
+        lines,
+        vec![
+            serde_json::json!({"stage": "collection", "stepCount": 14, "step": 1,
+                "stepName": "cloneCollection", "status": "running", "message": "Creating core properties"}),
+            serde_json::json!({"stage": "collection", "stepCount": 14, "step": 1,
+                "stepName": "cloneCollection", "status": "error",
+                "message": "The requested Collection name is unavailable"}),
+        ]
+    );
+    let after = (
+        count(&server, "SELECT COUNT(*) FROM collection").await,
+        count(&server, "SELECT COUNT(*) FROM asset").await,
+        count(&server, "SELECT COUNT(*) FROM review").await,
+        count(&server, "SELECT COUNT(*) FROM collection_grant").await,
+    );
+    assert_eq!(before, after);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_preconditions_answer_with_json_errors() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 1).await;
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let ok = serde_json::json!({"name": "C2", "description": null});
+
+    // bob has a Full grant but neither Manage nor the create_collection privilege
+    let (status, body) = server.send("POST", &source.bob, &path, ok.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["detail"], "User has not been granted createCollection privilege");
+    let creator = server.token("bob", &["create_collection"]);
+    let (status, body) = server.send("POST", &creator, &path, ok.clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("User has insufficient privilege to complete this request."))
+    );
+
+    for bad in [
+        serde_json::json!({"name": "C2"}),
+        serde_json::json!({"name": "", "description": null}),
+        serde_json::json!({"name": "C2", "description": null, "options": {"assets": false}}),
+        serde_json::json!({"name": "C2", "description": null, "options": {"stigMappings": "some"}}),
+        serde_json::json!({"name": "C2", "description": null, "extra": 1}),
+    ] {
+        let (status, body) = server.send("POST", &source.admin, &path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {body}");
+        assert!(body["error"].is_string());
+    }
+    let (status, _) = server.send("POST", &source.admin, "/collections/x1/clone", ok.clone()).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.send("POST", &source.admin, "/collections/99999/clone", ok).await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clone_of_100_000_reviews_completes() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 10).await;
+    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let started = Instant::now();
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Big copy", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
+    println!("cloned 100 000 reviews in {:?}", started.elapsed());
+
+    let copied: Vec<i64> = lines
+        .iter()
+        .filter(|l| l["stepName"] == "cloneReviews")
+        .map(|l| l["reviewsCopied"].as_i64().unwrap())
+        .collect();
+    assert_eq!(copied, (0..=10).map(|i| i * 10_000).collect::<Vec<_>>());
+    let result = lines.last().unwrap();
+    assert_eq!(result["stage"], "result", "{result}");
+    let clone_id = id_of(&result["collection"], "collectionId");
+    let reviews = format!(
+        "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {clone_id}"
+    );
+    assert_eq!(count(&server, &reviews).await, 100_000);
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export-to
+
+/// Writes a review of each of the benchmark's first `rules` rules for every asset of the
+/// collection, with result `result_id` and the given status.
+async fn insert_rule_reviews(
+    server: &TestServer,
+    collection_id: &str,
+    rules: i64,
+    result_id: i64,
+    status_id: i64,
+) {
+    let sql = "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail,
+            comment, metadata, ts, status_id, status_text, status_ts, touch_ts)
+        SELECT a.asset_id, m.rule_id, m.version, m.check_digest, $3, 'found it', 'noted', '{}',
+            1700000000, $4, 'as it was', 1700000000, 1700000000
+        FROM asset a CROSS JOIN (SELECT rule_id, version, check_digest FROM rev_group_rule_map
+            ORDER BY rgr_id LIMIT $2) m
+        WHERE a.collection_id = $1";
+    sqlx::query(sql)
+        .bind(collection_id.parse::<i64>().unwrap())
+        .bind(rules)
+        .bind(result_id)
+        .bind(status_id)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+}
+
+async fn create_destination(server: &TestServer, source: &Source, with_asset: bool) -> String {
+    let (_, me) = server.get(&source.admin, "/user").await;
+    let body = serde_json::json!({"name": "Destination", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (status, created) = server.send("POST", &source.admin, "/collections", body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = id_of(&created, "collectionId");
+    if with_asset {
+        let asset = serde_json::json!({"name": "host-000", "collectionId": id, "description": "kept",
+            "ip": null, "noncomputing": false, "metadata": {}, "stigs": []});
+        let (status, body) = server.send("POST", &source.admin, "/assets", asset).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn export_to_creates_assets_copies_reviews_and_resets_changed_statuses() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, true).await;
+    // one accepted review already in the destination, with another result
+    insert_rule_reviews(&server, &destination, 1, 3, 3).await;
+
+    let (_, assets) = server
+        .get(&source.admin, &format!("/collections/{}?projection=assets", source.collection_id))
+        .await;
+    let selection: Vec<Value> = assets["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| serde_json::json!({"assetId": a["assetId"]}))
+        .collect();
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let lines =
+        post_stream(&server, &source.admin, &path, Value::Array(selection)).await.rest().await;
+
+    let stages: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!("{}:{}", l["stage"].as_str().unwrap(), l["stepName"].as_str().unwrap_or(""))
+        })
+        .collect();
+    let mut want: Vec<String> = [
+        "dropArg",
+        "createArg",
+        "dropCollectionSetting",
+        "createCollectionSetting",
+        "dropSrcReviewId",
+        "createSrcReviewId",
+    ]
+    .iter()
+    .map(|s| format!("prepare:{s}"))
+    .collect();
+    want.extend(
+        [
+            "insertAsset",
+            "dropAssetIdMap",
+            "createAssetIdMap",
+            "insertStigAssetMap",
+            "deleteDefaultRev",
+            "insertDefaultRev",
+        ]
+        .iter()
+        .map(|s| format!("assets:{s}")),
+    );
+    want.extend(
+        ["reviews:", "reviews:", "metrics:", "metrics:", "commit:", "result:"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    assert_eq!(stages, want);
+    assert_eq!(
+        (lines[13]["reviewsTotal"].as_i64(), lines[13]["reviewsExported"].as_i64()),
+        (Some(10), Some(10))
+    );
+    assert_eq!(lines[15]["metricsTotal"], 2);
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 1, "stigsMapped": 2, "reviewsInserted": 9, "reviewsUpdated": 1})
+    );
+
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT a.name, r.result_id, r.detail, r.status_id, r.status_text FROM review r
+         JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = $1 ORDER BY a.name, r.rule_id",
+    )
+    .bind(destination.parse::<i64>().unwrap())
+    .fetch_all(server.state.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 10);
+    let statuses: Vec<(i64, i64, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.get::<i64, _>(1), r.get::<i64, _>(3), r.get::<Option<String>, _>(4)))
+        .collect();
+    let reset = "Status reset due to a Review change or Collection setting";
+    assert_eq!(
+        statuses.iter().filter(|s| s == &&(4, 0, Some(reset.to_string()))).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| s == &&(4, 0, Some(String::new()))).count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM review_history").await, 1);
+    // the existing destination asset kept its own properties
+    let kept = format!(
+        "SELECT COUNT(*) FROM asset WHERE collection_id = {destination} AND description = 'kept'"
+    );
+    assert_eq!(count(&server, &kept).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn export_to_needs_manage_on_the_destination() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 1).await;
+    let destination = create_destination(&server, &source, false).await;
+    let (_, assets) = server
+        .get(&source.admin, &format!("/collections/{}?projection=assets", source.collection_id))
+        .await;
+    let body = serde_json::json!([{"assetId": assets["assets"][0]["assetId"]}]);
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+
+    // bob holds Full on the source and nothing on the destination
+    let (status, reply) = server.send("POST", &source.bob, &path, body.clone()).await;
+    assert_eq!(status, 403, "{reply}");
+    let grant = format!(
+        "INSERT INTO collection_grant (collection_id, user_id, role_id) VALUES ({destination}, {}, 2)",
+        source.bob_id
+    );
+    sqlx::query(&grant).execute(server.state.store.pool()).await.unwrap();
+    let (status, _) = server.send("POST", &source.bob, &path, body.clone()).await;
+    assert_eq!(status, 403);
+
+    for bad in [
+        serde_json::json!([]),
+        serde_json::json!([{"assetId": "x"}]),
+        serde_json::json!([{"assetId": "1", "stigs": [{"benchmarkId": "A"}]}]),
+        serde_json::json!({"assetId": "1"}),
+    ] {
+        let (status, reply) = server.send("POST", &source.admin, &path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} -> {reply}");
+    }
+    let unmapped =
+        serde_json::json!([{"assetId": assets["assets"][0]["assetId"], "stigs": ["NOT_MAPPED"]}]);
+    let (status, _) = server.send("POST", &source.admin, &path, unmapped).await;
+    assert_eq!(status, 422);
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS and proxies
+
+/// A test CA and a server certificate for localhost and 127.0.0.1, made with openssl.
+struct Certificates {
+    dir: tempfile::TempDir,
+}
+
+impl Certificates {
+    fn make() -> Certificates {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl on PATH");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Stigward Test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+        ]
+        .concat());
+        std::fs::write(
+            dir.path().join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        Certificates { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn client(&self) -> reqwest::Client {
+        let ca = std::fs::read(self.path("ca.pem")).unwrap();
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .build()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn native_tls_serves_the_api_and_sse_and_shuts_down_cleanly() {
+    let certs = Certificates::make();
+    let (cert, key) = (certs.path("server.pem"), certs.path("server.key"));
+    let mut server =
+        TestServer::start_with(&["--tls-cert-file", &cert, "--tls-key-file", &key]).await;
+    assert!(server.base.starts_with("https://localhost:"));
+    let client = certs.client();
+
+    let state: Value =
+        client.get(server.url("/op/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["currentState"], "available");
+    let definition: Value =
+        client.get(server.url("/op/definition")).send().await.unwrap().json().await.unwrap();
+    assert!(definition["servers"][0]["url"].as_str().unwrap().starts_with("https://"));
+
+    let response = client.get(server.url("/op/state/sse")).send().await.unwrap();
+    let mut events = SseReader { response, buffer: String::new() };
+    assert_eq!(events.within(Duration::from_secs(1)).await.0, "state-report");
+
+    // a client that does not trust the test CA is refused
+    assert!(reqwest::get(server.url("/op/state")).await.is_err());
+
+    tokio::time::timeout(Duration::from_secs(5), server.shut_down())
+        .await
+        .expect("shutdown is not held up by the open stream");
+    let (name, data) = events.within(Duration::from_secs(2)).await;
+    assert_eq!((name.as_str(), &data["currentState"]), ("state-changed", &"stop".into()));
+    assert!(events.next().await.is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn urls_in_documents_follow_the_forwarding_headers() {
+    let server = TestServer::start().await;
+    let proxied = |path: &str| {
+        server
+            .client
+            .get(format!("{}{path}", server.root))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "stig.example.org")
+            .header("x-forwarded-prefix", "/stigman")
+    };
+    let definition: Value =
+        proxied("/api/op/definition").send().await.unwrap().json().await.unwrap();
+    assert_eq!(definition["servers"][0]["url"], "https://stig.example.org/stigman/api");
+    let discovery: Value = proxied("/oidc/.well-known/openid-configuration")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["jwks_uri"], "https://stig.example.org/stigman/oidc/jwks");
+
+    let direct: Value =
+        server.client.get(server.url("/op/definition")).send().await.unwrap().json().await.unwrap();
+    assert!(direct["servers"][0]["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    server.stop().await;
+}
