@@ -15,12 +15,67 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         // Collection
         .route("/collections", get(collection::get_collections).post(collection::create_collection))
         .route("/collections/{collectionId}", get(collection::get_collection))
+        .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
+        .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
+        // Metrics (the static `meta` segment wins over `{collectionId}`)
+        .route(
+            "/collections/{collectionId}/metrics/detail",
+            get(metrics::get_metrics_detail_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/asset",
+            get(metrics::get_metrics_detail_by_collection_agg_asset),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/collection",
+            get(metrics::get_metrics_detail_by_collection_agg),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/label",
+            get(metrics::get_metrics_detail_by_collection_agg_label),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/stig",
+            get(metrics::get_metrics_detail_by_collection_agg_stig),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary",
+            get(metrics::get_metrics_summary_by_collection),
+        )
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
-        .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
-        .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
+        .route(
+            "/collections/{collectionId}/metrics/summary/collection",
+            get(metrics::get_metrics_summary_by_collection_agg),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary/label",
+            get(metrics::get_metrics_summary_by_collection_agg_label),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary/stig",
+            get(metrics::get_metrics_summary_by_collection_agg_stig),
+        )
+        .route("/collections/meta/metrics/detail", get(metrics::get_metrics_detail_by_meta))
+        .route(
+            "/collections/meta/metrics/detail/collection",
+            get(metrics::get_metrics_detail_by_meta_agg_collection),
+        )
+        .route(
+            "/collections/meta/metrics/detail/stig",
+            get(metrics::get_metrics_detail_by_meta_agg_stig),
+        )
+        .route("/collections/meta/metrics/summary", get(metrics::get_metrics_summary_by_meta))
+        .route(
+            "/collections/meta/metrics/summary/collection",
+            get(metrics::get_metrics_summary_by_meta_agg_collection),
+        )
+        .route(
+            "/collections/meta/metrics/summary/stig",
+            get(metrics::get_metrics_summary_by_meta_agg_stig),
+        )
         // Asset
         .route("/assets", post(asset::create_asset))
         .route("/assets/{assetId}", get(asset::get_asset))
@@ -46,9 +101,24 @@ pub const OPERATIONS: &[&str] = &[
     "getCollections",
     "createCollection",
     "getCollection",
-    "getMetricsSummaryByCollectionAggAsset",
     "getReviewsByCollection",
     "postReviewsByAsset",
+    "getMetricsDetailByCollection",
+    "getMetricsDetailByCollectionAggAsset",
+    "getMetricsDetailByCollectionAgg",
+    "getMetricsDetailByCollectionAggLabel",
+    "getMetricsDetailByCollectionAggStig",
+    "getMetricsSummaryByCollection",
+    "getMetricsSummaryByCollectionAggAsset",
+    "getMetricsSummaryByCollectionAgg",
+    "getMetricsSummaryByCollectionAggLabel",
+    "getMetricsSummaryByCollectionAggStig",
+    "getMetricsDetailByMeta",
+    "getMetricsDetailByMetaAggCollection",
+    "getMetricsDetailByMetaAggStig",
+    "getMetricsSummaryByMeta",
+    "getMetricsSummaryByMetaAggCollection",
+    "getMetricsSummaryByMetaAggStig",
     "createAsset",
     "getAsset",
     "attachStigToAsset",
