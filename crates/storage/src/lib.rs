@@ -7,6 +7,7 @@ pub mod access;
 pub mod assets;
 pub mod ccis;
 pub mod collections;
+pub mod generate;
 pub mod grants;
 pub mod metrics;
 pub mod reviews;
