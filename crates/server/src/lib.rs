@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod generate;
 pub mod handlers;
 pub mod library;
 pub mod routes;

@@ -966,3 +966,139 @@ async fn bad_input_gets_the_error_body() {
     assert_eq!(fx.get(&fx.admin, &unassigned).await, json!([]));
     fx.server.stop().await;
 }
+
+#[tokio::test]
+async fn a_generated_installation_agrees_with_its_review_listing() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    import_library(&server).await;
+    let (_, me) = server.get(&admin, "/user").await;
+    let store = Store::connect(&server.database_url, 2).await.unwrap();
+    let spec = stigward_storage::generate::GenerateSpec {
+        collections: 2,
+        assets_per_collection: 12,
+        stigs_per_asset: 2,
+        labels_per_collection: 3,
+        review_percent: 80,
+        history_percent: 30,
+        owner_user_id: Some(me["userId"].as_str().unwrap().parse().unwrap()),
+        name_prefix: "Gen ".into(),
+    };
+    let benchmarks: Vec<String> = [VPN, CHROME, PGSQL].iter().map(|b| b.to_string()).collect();
+    let report = store.generate(&spec, &benchmarks, 1_700_000_000, |_| {}).await.unwrap();
+    assert_eq!((report.collections, report.assets, report.assignments), (2, 24, 48));
+    assert!(report.reviews > 0 && report.history > 0, "{report:?}");
+
+    let meta = server.get(&admin, "/collections/meta/metrics/summary").await.1;
+    assert_eq!(meta["collections"], 2);
+    assert_eq!(meta["assets"], 24);
+    assert_eq!(meta["checklists"], 48);
+    let collections = server.get(&admin, "/collections/meta/metrics/summary/collection").await.1;
+    for collection in collections.as_array().unwrap() {
+        let cid = collection["collectionId"].as_str().unwrap();
+        let (status, reviews) = server.get(&admin, &format!("/collections/{cid}/reviews")).await;
+        assert_eq!(status, 200, "{reviews}");
+        let mut expected: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        let mut times: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for review in reviews.as_array().unwrap() {
+            let asset = review["assetId"].as_str().unwrap().to_string();
+            let result = review["result"].as_str().unwrap();
+            let bucket =
+                if ["pass", "fail", "notapplicable"].contains(&result) { result } else { "other" };
+            let counts = expected.entry(asset.clone()).or_default();
+            *counts.entry(bucket.to_string()).or_default() += 1;
+            *counts.entry(review["status"]["label"].as_str().unwrap().to_string()).or_default() +=
+                1;
+            times.entry(asset).or_default().push(review["ts"].as_str().unwrap().to_string());
+        }
+        let rows = server.get(&admin, &format!("/collections/{cid}/metrics/summary/asset")).await.1;
+        assert_eq!(rows.as_array().unwrap().len(), 12);
+        for row in rows.as_array().unwrap() {
+            let asset = row["assetId"].as_str().unwrap();
+            let counts = expected.get(asset).cloned().unwrap_or_default();
+            let m = &row["metrics"];
+            for key in ["pass", "fail", "notapplicable", "other"] {
+                assert_eq!(
+                    m["results"][key],
+                    json!(counts.get(key).copied().unwrap_or(0)),
+                    "{key}"
+                );
+            }
+            for key in ["saved", "submitted", "accepted", "rejected"] {
+                assert_eq!(
+                    m["statuses"][key],
+                    json!(counts.get(key).copied().unwrap_or(0)),
+                    "{key}"
+                );
+            }
+            let ts = times.get(asset).cloned().unwrap_or_default();
+            assert_eq!(m["minTs"], json!(ts.iter().min()));
+            assert_eq!(m["maxTs"], json!(ts.iter().max()));
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_counts_follow_parallel_writes_assignments_revisions_and_pins() {
+    let mut fx = Fixture::build().await;
+    let (owner, _, restricted, _) = fx.views().await;
+    for view in [&owner, &restricted] {
+        fx.check_collection_forms(view, &Filter::default(), false).await;
+    }
+
+    // Change reviews, an assignment, the library and a pin at the same time.
+    let charlie = fx.asset_named("charlie").clone();
+    let alpha = fx.asset_named("alpha").clone();
+    let chrome_rules = fx.revisions["Google_Chrome_Current_Windows-2-8"].clone();
+    let rewrites: Vec<Value> = chrome_rules
+        .iter()
+        .take(10)
+        .map(|r| {
+            json!({"ruleId": r.rule_id, "result": "fail", "detail": "again",
+            "comment": "worse", "status": "saved", "resultEngine": null})
+        })
+        .collect();
+    let review_path = format!("/collections/{}/reviews/{}", fx.cid, charlie.id);
+    let attach_path = format!("/assets/{}/stigs/{PGSQL}", alpha.id);
+    let draft = shared("data/stigs/U_VPN_SRG_V2R0_Manual-xccdf-draft.xml").display().to_string();
+    let cid: i64 = fx.cid.parse().unwrap();
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_stigward"));
+    import
+        .args(["import", draft.as_str()])
+        .env("STIGWARD_DATA_DIR", fx.server.data_dir.path())
+        .env("STIGWARD_DATABASE_URL", &fx.server.database_url);
+    let (written, attached, imported, pinned) = tokio::join!(
+        fx.server.send("POST", &fx.admin, &review_path, json!(rewrites)),
+        fx.server.send("PUT", &fx.admin, &attach_path, json!({})),
+        tokio::task::spawn_blocking(move || import.output()),
+        fx.store.pin_revision(cid, VPN, "VPN_SRG_TEST-1-0"),
+    );
+    assert!(imported.unwrap().unwrap().status.success());
+    assert_eq!(written.0, 200, "{}", written.1);
+    assert_eq!(attached.0, 200, "{}", attached.1);
+    pinned.unwrap();
+
+    // The model follows: rewritten reviews replace the earlier ones of the same key.
+    for rule in chrome_rules.iter().take(10) {
+        fx.reviews.retain(|r| !(r.asset_id == charlie.id && r.key == rule.key));
+        fx.reviews.push(Written {
+            asset_id: charlie.id.clone(),
+            key: rule.key.clone(),
+            result: 3,
+            status: 0,
+            engine: false,
+        });
+    }
+    fx.assets.iter_mut().find(|a| a.id == alpha.id).unwrap().stigs.push(PGSQL.into());
+    fx.defaults.insert((fx.cid.clone(), VPN.into()), "VPN_SRG_TEST-1-0".into());
+    fx.pins.insert((fx.cid.clone(), VPN.into()));
+    let mut owner = owner;
+    owner.pairs.insert((alpha.id.clone(), PGSQL.into()));
+    for detail in [false, true] {
+        fx.check_collection_forms(&owner, &Filter::default(), detail).await;
+        fx.check_collection_forms(&restricted, &Filter::default(), detail).await;
+        fx.check_meta_forms(&owner, "", &owner.collections, detail).await;
+    }
+    fx.server.stop().await;
+}

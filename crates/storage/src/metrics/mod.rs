@@ -2,14 +2,20 @@
 //! through the review key, limited to what each caller may read. Loading ([`Store::metrics_data`])
 //! gathers the visible checklists with their counters; [`group`] folds them into each form.
 //!
-//! Known shortcoming: counting on read visits every matched review of the collections in
-//! scope, so latency grows with the review count (see `benches/metrics.rs` for figures); the
-//! upstream design keeps precomputed per-checklist counters instead.
+//! The last count of each collection is kept ([`MetricsCache`]) and served while the
+//! `metrics_epoch` counter, which triggers move in the same transaction as every relevant
+//! change, has not moved since it was read before counting; so kept counts are always exact.
+//!
+//! Known shortcoming: the epoch is global, so any write anywhere makes the next read of each
+//! collection a full recount, which visits every matched review of the collection (seconds at
+//! millions of reviews, see `benches/metrics.rs`). Per-checklist counters kept up to date by
+//! the writers (as upstream does) would make that cost proportional to the change instead.
 
 mod counts;
 pub mod group;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Row};
@@ -18,6 +24,7 @@ pub use counts::{Counts, RESULTS, STATUSES};
 use stigward_wire::metrics::BySeverity;
 
 use crate::access::AccessMap;
+use crate::grants::EffectiveGrant;
 use crate::{flag, Result, Store};
 
 /// Filters of the metrics operations. Label filters (ids, names, unlabeled) are OR-ed.
@@ -60,7 +67,7 @@ impl MetricsFilter {
 #[derive(Debug, Clone)]
 pub struct ScopedCollection {
     pub collection_id: i64,
-    pub access: AccessMap,
+    pub access: Arc<AccessMap>,
     /// Whether assets without any STIG are listed: they carry no ACL-covered pair, so
     /// restricted grants never see them.
     pub bare_assets: bool,
@@ -123,6 +130,79 @@ pub struct MetricsData {
     pub filter: MetricsFilter,
 }
 
+impl MetricsData {
+    /// Adds what the caller may read of one collection and the filter selects.
+    fn add_visible(
+        &mut self,
+        counts: &CollectionCounts,
+        scoped: &ScopedCollection,
+        filter: &MetricsFilter,
+    ) {
+        let readable = |c: &Checklist| {
+            scoped.access.access(c.asset_id, &c.benchmark_id) > crate::access::Access::None
+        };
+        let selected = |c: &Checklist| {
+            (filter.benchmark_ids.is_empty() || filter.benchmark_ids.contains(&c.benchmark_id))
+                && (filter.rev_ids.is_empty() || filter.rev_ids.contains(&c.rev_id))
+        };
+        let assets: BTreeMap<i64, &AssetInfo> = counts
+            .assets
+            .iter()
+            .filter(|(_, a)| filter.asset_matches(a))
+            .map(|(id, a)| (*id, a))
+            .collect();
+        let mut with_checklists = HashSet::new();
+        for checklist in &counts.checklists {
+            if assets.contains_key(&checklist.asset_id)
+                && selected(checklist)
+                && readable(checklist)
+            {
+                with_checklists.insert(checklist.asset_id);
+                self.checklists.push(checklist.clone());
+            }
+        }
+        for (id, asset) in assets {
+            let bare = asset.stig_count == 0 && !filter.by_stig() && scoped.bare_assets;
+            if with_checklists.contains(&id) || bare {
+                self.assets.insert(id, asset.clone());
+            }
+        }
+    }
+}
+
+/// One collection's assets and checklists with their counters, before any filter or ACL.
+#[derive(Debug)]
+struct CollectionCounts {
+    name: String,
+    assets: BTreeMap<i64, AssetInfo>,
+    checklists: Vec<Checklist>,
+}
+
+/// Counts kept from earlier requests, valid for one value of the metrics epoch.
+#[derive(Debug, Default)]
+pub struct MetricsCache {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    epoch: Option<i64>,
+    revisions: Option<Arc<HashMap<String, RevisionInfo>>>,
+    collections: HashMap<i64, Arc<CollectionCounts>>,
+    access: HashMap<Vec<i64>, Arc<AccessMap>>,
+}
+
+impl MetricsCache {
+    /// The kept state for `epoch`, emptied first if it was kept for another one.
+    fn with<T>(&self, epoch: i64, f: impl FnOnce(&mut Kept) -> T) -> T {
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.epoch != Some(epoch) {
+            *kept = Kept { epoch: Some(epoch), ..Kept::default() };
+        }
+        f(&mut kept)
+    }
+}
+
 /// A value bound to a placeholder of a dynamically built statement.
 enum Bind {
     Int(i64),
@@ -183,7 +263,14 @@ const CHECKLISTS_FROM: &str = "
         ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id";
 
 impl Store {
-    /// Loads the visible checklists of the collections in scope, with their counters.
+    /// The change counter that kept counts are valid for; read before counting.
+    pub async fn metrics_epoch(&self) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT n FROM metrics_epoch WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// The visible checklists of the collections in scope, with their counters.
     pub async fn metrics_data(
         &self,
         scope: &[ScopedCollection],
@@ -193,37 +280,63 @@ impl Store {
         if scope.is_empty() {
             return Ok(data);
         }
-        let ids: Vec<i64> = scope.iter().map(|s| s.collection_id).collect();
-        data.collections = self.collection_names(&ids).await?;
-        let mut assets = self.metrics_assets(&ids).await?;
-        assets.retain(|_, a| filter.asset_matches(a));
-        let checklists = self.checklists(&ids, filter).await?;
-        let access: HashMap<i64, &ScopedCollection> =
-            scope.iter().map(|s| (s.collection_id, s)).collect();
-        data.checklists = checklists
-            .into_iter()
-            .filter(|c| assets.contains_key(&c.asset_id))
-            .filter(|c| {
-                access.get(&c.collection_id).is_some_and(|s| {
-                    s.access.access(c.asset_id, &c.benchmark_id) > crate::access::Access::None
-                })
-            })
-            .collect();
-        let with_checklists: HashSet<i64> = data.checklists.iter().map(|c| c.asset_id).collect();
-        assets.retain(|id, a| {
-            let bare = a.stig_count == 0
-                && !filter.by_stig()
-                && access.get(&a.collection_id).is_some_and(|s| s.bare_assets);
-            with_checklists.contains(id) || bare
-        });
-        data.assets = assets;
-        data.revisions = self.metrics_revisions().await?;
-        for checklist in &mut data.checklists {
-            if let Some(rev) = data.revisions.get(&checklist.rev_id) {
+        let epoch = self.metrics_epoch().await?;
+        let revisions = self.kept_revisions(epoch).await?;
+        for scoped in scope {
+            let counts = self.kept_collection(epoch, scoped.collection_id).await?;
+            data.collections.push((scoped.collection_id, counts.name.clone()));
+            data.add_visible(&counts, scoped, filter);
+        }
+        data.collections.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        data.revisions = revisions.as_ref().clone();
+        Ok(data)
+    }
+
+    /// A grant's access map, kept while the epoch (which grants, ACLs, labels and assignments
+    /// move) stands.
+    pub async fn metrics_access_map(&self, grant: &EffectiveGrant) -> Result<Arc<AccessMap>> {
+        let epoch = self.metrics_epoch().await?;
+        let mut key = grant.grant_ids.clone();
+        key.push(grant.role.id());
+        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.access.get(&key).cloned()) {
+            return Ok(kept);
+        }
+        let map = Arc::new(self.access_map(grant).await?);
+        self.metrics_cache.with(epoch, |k| k.access.insert(key, map.clone()));
+        Ok(map)
+    }
+
+    async fn kept_revisions(&self, epoch: i64) -> Result<Arc<HashMap<String, RevisionInfo>>> {
+        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.revisions.clone()) {
+            return Ok(kept);
+        }
+        let revisions = Arc::new(self.metrics_revisions().await?);
+        self.metrics_cache.with(epoch, |k| k.revisions = Some(revisions.clone()));
+        Ok(revisions)
+    }
+
+    async fn kept_collection(
+        &self,
+        epoch: i64,
+        collection_id: i64,
+    ) -> Result<Arc<CollectionCounts>> {
+        let kept = self.metrics_cache.with(epoch, |k| k.collections.get(&collection_id).cloned());
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let ids = [collection_id];
+        let name = self.collection_names(&ids).await?.pop().map(|(_, n)| n).unwrap_or_default();
+        let assets = self.metrics_assets(&ids).await?;
+        let mut checklists = self.checklists(&ids, &MetricsFilter::default()).await?;
+        let revisions = self.kept_revisions(epoch).await?;
+        for checklist in &mut checklists {
+            if let Some(rev) = revisions.get(&checklist.rev_id) {
                 checklist.counts.rules = rev.rules;
             }
         }
-        Ok(data)
+        let counts = Arc::new(CollectionCounts { name, assets, checklists });
+        self.metrics_cache.with(epoch, |k| k.collections.insert(collection_id, counts.clone()));
+        Ok(counts)
     }
 
     async fn collection_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {

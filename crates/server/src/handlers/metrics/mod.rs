@@ -128,10 +128,15 @@ async fn collection_data(
 ) -> ApiResult<MetricsData> {
     let collection_id = parse_id(collection_id, "params/collectionId")?;
     let access = caller.collection_access(state, collection_id, Role::Restricted).await?;
+    // elevation confers no review access, so an elevated caller without a grant reads nothing
+    let acl = match &access.grant {
+        Some(grant) => state.store.metrics_access_map(grant).await?,
+        None => Default::default(),
+    };
     let scoped = ScopedCollection {
         collection_id,
-        access: access.access_map(state).await?,
-        bare_assets: access.role > Role::Restricted,
+        access: acl,
+        bare_assets: access.grant.is_some() && access.role > Role::Restricted,
     };
     Ok(state.store.metrics_data(&[scoped], &request.filter).await?)
 }
@@ -151,7 +156,7 @@ async fn meta_data(
         }
         scope.push(ScopedCollection {
             collection_id: grant.collection_id,
-            access: state.store.access_map(&grant).await?,
+            access: state.store.metrics_access_map(&grant).await?,
             bare_assets: grant.role > Role::Restricted,
         });
     }
