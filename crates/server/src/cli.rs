@@ -39,6 +39,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Print a token signed by the built-in issuer.
     Token(TokenArgs),
+    /// Build a synthetic installation (collections, assets, reviews) for benchmarks.
+    Generate(crate::generate::GenerateArgs),
 }
 
 #[derive(Args)]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod forwarded;
+pub mod generate;
 pub mod handlers;
 pub mod library;
 pub mod ops;

@@ -15,6 +15,10 @@ async fn main() -> anyhow::Result<()> {
             cli::import(args).await
         }
         Some(Command::Token(args)) => cli::token(args),
+        Some(Command::Generate(args)) => {
+            init_logging(2);
+            stigward::generate::generate(args).await
+        }
     }
 }
 

@@ -22,6 +22,31 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             "/collections/{collectionId}/export-to/{dstCollectionId}",
             post(collection_stream::export_to_collection),
         )
+        // Metrics (the static `meta` segment wins over `{collectionId}`)
+        .route(
+            "/collections/{collectionId}/metrics/detail",
+            get(metrics::get_metrics_detail_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/asset",
+            get(metrics::get_metrics_detail_by_collection_agg_asset),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/collection",
+            get(metrics::get_metrics_detail_by_collection_agg),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/label",
+            get(metrics::get_metrics_detail_by_collection_agg_label),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/detail/stig",
+            get(metrics::get_metrics_detail_by_collection_agg_stig),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary",
+            get(metrics::get_metrics_summary_by_collection),
+        )
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
@@ -65,6 +90,36 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             get(review::get_review_metadata_value)
                 .put(review::put_review_metadata_value)
                 .delete(review::delete_review_metadata_key),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary/collection",
+            get(metrics::get_metrics_summary_by_collection_agg),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary/label",
+            get(metrics::get_metrics_summary_by_collection_agg_label),
+        )
+        .route(
+            "/collections/{collectionId}/metrics/summary/stig",
+            get(metrics::get_metrics_summary_by_collection_agg_stig),
+        )
+        .route("/collections/meta/metrics/detail", get(metrics::get_metrics_detail_by_meta))
+        .route(
+            "/collections/meta/metrics/detail/collection",
+            get(metrics::get_metrics_detail_by_meta_agg_collection),
+        )
+        .route(
+            "/collections/meta/metrics/detail/stig",
+            get(metrics::get_metrics_detail_by_meta_agg_stig),
+        )
+        .route("/collections/meta/metrics/summary", get(metrics::get_metrics_summary_by_meta))
+        .route(
+            "/collections/meta/metrics/summary/collection",
+            get(metrics::get_metrics_summary_by_meta_agg_collection),
+        )
+        .route(
+            "/collections/meta/metrics/summary/stig",
+            get(metrics::get_metrics_summary_by_meta_agg_stig),
         )
         // Asset
         .route("/assets", post(asset::create_asset))
@@ -135,6 +190,21 @@ pub const OPERATIONS: &[&str] = &[
     "getReviewMetadataValue",
     "putReviewMetadataValue",
     "deleteReviewMetadataKey",
+    "getMetricsDetailByCollection",
+    "getMetricsDetailByCollectionAggAsset",
+    "getMetricsDetailByCollectionAgg",
+    "getMetricsDetailByCollectionAggLabel",
+    "getMetricsDetailByCollectionAggStig",
+    "getMetricsSummaryByCollection",
+    "getMetricsSummaryByCollectionAgg",
+    "getMetricsSummaryByCollectionAggLabel",
+    "getMetricsSummaryByCollectionAggStig",
+    "getMetricsDetailByMeta",
+    "getMetricsDetailByMetaAggCollection",
+    "getMetricsDetailByMetaAggStig",
+    "getMetricsSummaryByMeta",
+    "getMetricsSummaryByMetaAggCollection",
+    "getMetricsSummaryByMetaAggStig",
     "createAsset",
     "getAsset",
     "attachStigToAsset",

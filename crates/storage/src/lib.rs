@@ -10,6 +10,7 @@ pub mod clone;
 pub mod collections;
 pub mod content;
 pub mod export;
+pub mod generate;
 pub mod grants;
 pub mod metrics;
 pub mod review_batch;
@@ -66,6 +67,8 @@ pub struct Store {
     /// SQLite allows one writer at a time and does not wait for a lock it must upgrade, so
     /// writers queue here instead of failing with SQLITE_BUSY.
     write_lock: Arc<Mutex<()>>,
+    /// Metrics counts kept between requests; see [`metrics`].
+    metrics_cache: Arc<metrics::MetricsCache>,
 }
 
 /// A write transaction; on SQLite it also holds the writer's turn.
@@ -110,7 +113,12 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, dialect, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Store {
+            pool,
+            dialect,
+            write_lock: Arc::new(Mutex::new(())),
+            metrics_cache: Arc::default(),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

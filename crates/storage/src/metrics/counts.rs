@@ -1,0 +1,200 @@
+//! The counters of one checklist (asset/STIG assignment) and their sums, with the summary and
+//! detail objects built from them.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use stigward_wire::metrics::{
+    BySeverity, DetailMetrics, DetailResults, DetailStatuses, EngineCount, SummaryMetrics,
+    SummaryResults, SummaryStatuses,
+};
+
+use crate::Result;
+
+/// Result ids 1..=9 in the order of the API's result names.
+pub const RESULTS: [&str; 9] = [
+    "notchecked",
+    "notapplicable",
+    "pass",
+    "fail",
+    "unknown",
+    "error",
+    "notselected",
+    "informational",
+    "fixed",
+];
+
+/// Status ids 0..=3.
+pub const STATUSES: [&str; 4] = ["saved", "submitted", "rejected", "accepted"];
+
+const SEVERITIES: [&str; 3] = ["low", "medium", "high"];
+
+/// Counters of one checklist, or sums over several.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    /// Rules of the default revision, by severity.
+    pub rules: BySeverity,
+    /// Indexed by result id - 1.
+    pub results: [EngineCount; 9],
+    /// Indexed by status id.
+    pub statuses: [EngineCount; 4],
+    /// Fail results by rule severity.
+    pub findings: BySeverity,
+    /// Pass, fail and notapplicable results by rule severity.
+    pub assessed: BySeverity,
+    pub min_ts: Option<i64>,
+    pub max_ts: Option<i64>,
+    pub max_touch_ts: Option<i64>,
+}
+
+/// The aggregate columns of the counting query, named as [`Counts::read`] expects them.
+pub fn count_columns() -> String {
+    let mut cols = Vec::new();
+    for id in 1..=9 {
+        cols.push(format!("COUNT(*) FILTER (WHERE rv.result_id = {id}) AS r{id}"));
+        cols.push(format!(
+            "COUNT(*) FILTER (WHERE rv.result_id = {id} AND rv.result_engine IS NOT NULL) AS re{id}"
+        ));
+    }
+    for id in 0..=3 {
+        cols.push(format!("COUNT(*) FILTER (WHERE rv.status_id = {id}) AS s{id}"));
+        cols.push(format!(
+            "COUNT(*) FILTER (WHERE rv.status_id = {id} AND rv.result_engine IS NOT NULL) AS se{id}"
+        ));
+    }
+    for severity in SEVERITIES {
+        cols.push(format!(
+            "COUNT(*) FILTER (WHERE rv.result_id = 4 AND rgr.severity = '{severity}') AS f_{severity}"
+        ));
+        cols.push(format!(
+            "COUNT(*) FILTER (WHERE rv.result_id IN (2, 3, 4) AND rgr.severity = '{severity}') \
+             AS a_{severity}"
+        ));
+    }
+    cols.push(
+        "MIN(rv.ts) AS min_ts, MAX(rv.ts) AS max_ts, MAX(rv.touch_ts) AS max_touch_ts".into(),
+    );
+    cols.join(",\n")
+}
+
+impl Counts {
+    /// Reads the review counters of one row of the counting query.
+    pub fn read(row: &AnyRow) -> Result<Counts> {
+        let get = |c: &str| -> Result<i64> { Ok(row.try_get::<i64, _>(c)?) };
+        let mut counts = Counts::default();
+        for id in 1..=9 {
+            counts.results[id - 1] = EngineCount {
+                total: get(&format!("r{id}"))?,
+                result_engine: get(&format!("re{id}"))?,
+            };
+        }
+        for id in 0..=3 {
+            counts.statuses[id] = EngineCount {
+                total: get(&format!("s{id}"))?,
+                result_engine: get(&format!("se{id}"))?,
+            };
+        }
+        counts.findings =
+            BySeverity { low: get("f_low")?, medium: get("f_medium")?, high: get("f_high")? };
+        counts.assessed =
+            BySeverity { low: get("a_low")?, medium: get("a_medium")?, high: get("a_high")? };
+        counts.min_ts = row.try_get("min_ts")?;
+        counts.max_ts = row.try_get("max_ts")?;
+        counts.max_touch_ts = row.try_get("max_touch_ts")?;
+        Ok(counts)
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        add_severity(&mut self.rules, &other.rules);
+        for (a, b) in self.results.iter_mut().zip(&other.results) {
+            add_engine(a, b);
+        }
+        for (a, b) in self.statuses.iter_mut().zip(&other.statuses) {
+            add_engine(a, b);
+        }
+        add_severity(&mut self.findings, &other.findings);
+        add_severity(&mut self.assessed, &other.assessed);
+        self.min_ts = match (self.min_ts, other.min_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max_ts = self.max_ts.max(other.max_ts);
+        self.max_touch_ts = self.max_touch_ts.max(other.max_touch_ts);
+    }
+
+    fn result(&self, name: &str) -> EngineCount {
+        let index = RESULTS.iter().position(|r| *r == name).unwrap_or_default();
+        self.results[index]
+    }
+
+    fn assessed_total(&self) -> i64 {
+        ["pass", "fail", "notapplicable"].iter().map(|r| self.result(r).total).sum()
+    }
+
+    pub fn summary(&self) -> SummaryMetrics {
+        let other = ["notchecked", "unknown", "error", "notselected", "informational", "fixed"];
+        SummaryMetrics {
+            assessments: self.rules.low + self.rules.medium + self.rules.high,
+            assessments_by_severity: self.rules,
+            assessed: self.assessed_total(),
+            assessed_by_severity: self.assessed,
+            min_ts: self.min_ts.map(stigward_domain::iso_seconds),
+            max_ts: self.max_ts.map(stigward_domain::iso_seconds),
+            max_touch_ts: self.max_touch_ts.map(stigward_domain::iso_seconds),
+            results: SummaryResults {
+                pass: self.result("pass").total,
+                fail: self.result("fail").total,
+                notapplicable: self.result("notapplicable").total,
+                other: other.iter().map(|r| self.result(r).total).sum(),
+            },
+            statuses: SummaryStatuses {
+                saved: self.statuses[0].total,
+                submitted: self.statuses[1].total,
+                rejected: self.statuses[2].total,
+                accepted: self.statuses[3].total,
+            },
+            findings: self.findings,
+        }
+    }
+
+    pub fn detail(&self) -> DetailMetrics {
+        let r = |name| self.result(name);
+        DetailMetrics {
+            assessments: self.rules.low + self.rules.medium + self.rules.high,
+            assessments_by_severity: self.rules,
+            assessed: self.assessed_total(),
+            assessed_by_severity: self.assessed,
+            min_ts: self.min_ts.map(stigward_domain::iso_seconds),
+            max_ts: self.max_ts.map(stigward_domain::iso_seconds),
+            max_touch_ts: self.max_touch_ts.map(stigward_domain::iso_seconds),
+            statuses: DetailStatuses {
+                saved: self.statuses[0],
+                submitted: self.statuses[1],
+                rejected: self.statuses[2],
+                accepted: self.statuses[3],
+            },
+            results: DetailResults {
+                notchecked: r("notchecked"),
+                notapplicable: r("notapplicable"),
+                pass: r("pass"),
+                fail: r("fail"),
+                unknown: r("unknown"),
+                error: r("error"),
+                notselected: r("notselected"),
+                informational: r("informational"),
+                fixed: r("fixed"),
+            },
+            findings: self.findings,
+        }
+    }
+}
+
+fn add_severity(total: &mut BySeverity, other: &BySeverity) {
+    total.low += other.low;
+    total.medium += other.medium;
+    total.high += other.high;
+}
+
+fn add_engine(total: &mut EngineCount, other: &EngineCount) {
+    total.total += other.total;
+    total.result_engine += other.result_engine;
+}

@@ -1,0 +1,497 @@
+//! Metrics, derived on read from the reviews matched to each assignment's default revision
+//! through the review key, limited to what each caller may read. Loading ([`Store::metrics_data`])
+//! gathers the visible checklists with their counters; [`group`] folds them into each form.
+//!
+//! The last count of each collection is kept ([`MetricsCache`]) and served while the
+//! `metrics_epoch` counter, which triggers move in the same transaction as every relevant
+//! change, has not moved since it was read before counting; so kept counts are always exact.
+//!
+//! Known shortcoming: the epoch is global, so any write anywhere makes the next read of each
+//! collection a full recount, which visits every matched review of the collection (seconds at
+//! millions of reviews, see `benches/metrics.rs`). Per-checklist counters kept up to date by
+//! the writers (as upstream does) would make that cost proportional to the change instead.
+
+mod counts;
+pub mod group;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Row};
+
+pub use counts::{Counts, RESULTS, STATUSES};
+use stigward_wire::metrics::BySeverity;
+
+use crate::access::AccessMap;
+use crate::grants::EffectiveGrant;
+use crate::{flag, Result, Store};
+
+/// Filters of the metrics operations. Label filters (ids, names, unlabeled) are OR-ed.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsFilter {
+    pub asset_ids: Vec<i64>,
+    pub benchmark_ids: Vec<String>,
+    /// Label uuids, as the API names labels.
+    pub label_ids: Vec<String>,
+    pub label_names: Vec<String>,
+    pub unlabeled: bool,
+    /// Default revisions (`benchmarkId-version-release`), meta by collection only.
+    pub rev_ids: Vec<String>,
+}
+
+impl MetricsFilter {
+    pub fn by_label(&self) -> bool {
+        !self.label_ids.is_empty() || !self.label_names.is_empty() || self.unlabeled
+    }
+
+    /// A STIG or revision filter hides assets without a matching checklist.
+    fn by_stig(&self) -> bool {
+        !self.benchmark_ids.is_empty() || !self.rev_ids.is_empty()
+    }
+
+    fn label_matches(&self, label: &LabelInfo) -> bool {
+        self.label_ids.contains(&label.uuid) || self.label_names.contains(&label.name)
+    }
+
+    fn asset_matches(&self, asset: &AssetInfo) -> bool {
+        let by_id = self.asset_ids.is_empty() || self.asset_ids.contains(&asset.asset_id);
+        let by_label = !self.by_label()
+            || (self.unlabeled && asset.labels.is_empty())
+            || asset.labels.iter().any(|l| self.label_matches(l));
+        by_id && by_label
+    }
+}
+
+/// A collection in a metrics request and what the caller may read of it.
+#[derive(Debug, Clone)]
+pub struct ScopedCollection {
+    pub collection_id: i64,
+    pub access: Arc<AccessMap>,
+    /// Whether assets without any STIG are listed: they carry no ACL-covered pair, so
+    /// restricted grants never see them.
+    pub bare_assets: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LabelInfo {
+    pub label_id: i64,
+    pub uuid: String,
+    pub name: String,
+    pub color: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetInfo {
+    pub asset_id: i64,
+    pub collection_id: i64,
+    pub name: String,
+    pub ip: Option<String>,
+    pub fqdn: Option<String>,
+    pub mac: Option<String>,
+    pub noncomputing: bool,
+    /// By name.
+    pub labels: Vec<LabelInfo>,
+    stig_count: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevisionInfo {
+    pub benchmark_id: String,
+    pub title: String,
+    pub marking: Option<String>,
+    pub revision_str: String,
+    pub revision_date: Option<String>,
+    pub rules: BySeverity,
+}
+
+/// One visible asset/STIG assignment at its collection's default revision.
+#[derive(Debug, Clone)]
+pub struct Checklist {
+    pub collection_id: i64,
+    pub asset_id: i64,
+    pub benchmark_id: String,
+    pub rev_id: String,
+    pub pinned: bool,
+    pub counts: Counts,
+}
+
+/// Everything the metrics forms are folded from.
+#[derive(Debug, Default)]
+pub struct MetricsData {
+    /// Collections in scope, by name.
+    pub collections: Vec<(i64, String)>,
+    /// Visible assets.
+    pub assets: BTreeMap<i64, AssetInfo>,
+    pub revisions: HashMap<String, RevisionInfo>,
+    /// Visible checklists.
+    pub checklists: Vec<Checklist>,
+    pub filter: MetricsFilter,
+}
+
+impl MetricsData {
+    /// Adds what the caller may read of one collection and the filter selects.
+    fn add_visible(
+        &mut self,
+        counts: &CollectionCounts,
+        scoped: &ScopedCollection,
+        filter: &MetricsFilter,
+    ) {
+        let readable = |c: &Checklist| {
+            scoped.access.access(c.asset_id, &c.benchmark_id) > crate::access::Access::None
+        };
+        let selected = |c: &Checklist| {
+            (filter.benchmark_ids.is_empty() || filter.benchmark_ids.contains(&c.benchmark_id))
+                && (filter.rev_ids.is_empty() || filter.rev_ids.contains(&c.rev_id))
+        };
+        let assets: BTreeMap<i64, &AssetInfo> = counts
+            .assets
+            .iter()
+            .filter(|(_, a)| filter.asset_matches(a))
+            .map(|(id, a)| (*id, a))
+            .collect();
+        let mut with_checklists = HashSet::new();
+        for checklist in &counts.checklists {
+            if assets.contains_key(&checklist.asset_id)
+                && selected(checklist)
+                && readable(checklist)
+            {
+                with_checklists.insert(checklist.asset_id);
+                self.checklists.push(checklist.clone());
+            }
+        }
+        for (id, asset) in assets {
+            let bare = asset.stig_count == 0 && !filter.by_stig() && scoped.bare_assets;
+            if with_checklists.contains(&id) || bare {
+                self.assets.insert(id, asset.clone());
+            }
+        }
+    }
+}
+
+/// One collection's assets and checklists with their counters, before any filter or ACL.
+#[derive(Debug)]
+struct CollectionCounts {
+    name: String,
+    assets: BTreeMap<i64, AssetInfo>,
+    checklists: Vec<Checklist>,
+}
+
+/// Counts kept from earlier requests, valid for one value of the metrics epoch.
+#[derive(Debug, Default)]
+pub struct MetricsCache {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    epoch: Option<i64>,
+    revisions: Option<Arc<HashMap<String, RevisionInfo>>>,
+    collections: HashMap<i64, Arc<CollectionCounts>>,
+    access: HashMap<Vec<i64>, Arc<AccessMap>>,
+}
+
+impl MetricsCache {
+    /// The kept state for `epoch`, emptied first if it was kept for another one.
+    fn with<T>(&self, epoch: i64, f: impl FnOnce(&mut Kept) -> T) -> T {
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.epoch != Some(epoch) {
+            *kept = Kept { epoch: Some(epoch), ..Kept::default() };
+        }
+        f(&mut kept)
+    }
+}
+
+/// A value bound to a placeholder of a dynamically built statement.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// `WHERE` conditions with their bound values, numbered from `$1`.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    fn placeholders(&self, n: usize) -> String {
+        let first = self.binds.len() + 1;
+        (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    }
+
+    fn ints(&mut self, column: &str, values: &[i64]) {
+        if !values.is_empty() {
+            self.clauses.push(format!("{column} IN ({})", self.placeholders(values.len())));
+            self.binds.extend(values.iter().map(|v| Bind::Int(*v)));
+        }
+    }
+
+    fn texts(&mut self, column: &str, values: &[String]) {
+        if !values.is_empty() {
+            self.clauses.push(format!("{column} IN ({})", self.placeholders(values.len())));
+            self.binds.extend(values.iter().map(|v| Bind::Text(v.clone())));
+        }
+    }
+
+    fn sql(&self) -> String {
+        self.clauses.join(" AND ")
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+        for value in &self.binds {
+            query = match value {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query
+    }
+}
+
+/// Assignments of enabled assets with their default revision: the pin, else the current one.
+const CHECKLISTS_FROM: &str = "
+    FROM asset a
+    JOIN stig_asset_map sa ON sa.asset_id = a.asset_id
+    JOIN current_rev cr ON cr.benchmark_id = sa.benchmark_id
+    LEFT JOIN collection_rev_map p
+        ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id";
+
+impl Store {
+    /// The change counter that kept counts are valid for; read before counting.
+    pub async fn metrics_epoch(&self) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT n FROM metrics_epoch WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// The visible checklists of the collections in scope, with their counters.
+    pub async fn metrics_data(
+        &self,
+        scope: &[ScopedCollection],
+        filter: &MetricsFilter,
+    ) -> Result<MetricsData> {
+        let mut data = MetricsData { filter: filter.clone(), ..MetricsData::default() };
+        if scope.is_empty() {
+            return Ok(data);
+        }
+        let epoch = self.metrics_epoch().await?;
+        let revisions = self.kept_revisions(epoch).await?;
+        for scoped in scope {
+            let counts = self.kept_collection(epoch, scoped.collection_id).await?;
+            data.collections.push((scoped.collection_id, counts.name.clone()));
+            data.add_visible(&counts, scoped, filter);
+        }
+        data.collections.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        data.revisions = revisions.as_ref().clone();
+        Ok(data)
+    }
+
+    /// A grant's access map, kept while the epoch (which grants, ACLs, labels and assignments
+    /// move) stands.
+    pub async fn metrics_access_map(&self, grant: &EffectiveGrant) -> Result<Arc<AccessMap>> {
+        let epoch = self.metrics_epoch().await?;
+        let mut key = grant.grant_ids.clone();
+        key.push(grant.role.id());
+        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.access.get(&key).cloned()) {
+            return Ok(kept);
+        }
+        let map = Arc::new(self.access_map(grant).await?);
+        self.metrics_cache.with(epoch, |k| k.access.insert(key, map.clone()));
+        Ok(map)
+    }
+
+    async fn kept_revisions(&self, epoch: i64) -> Result<Arc<HashMap<String, RevisionInfo>>> {
+        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.revisions.clone()) {
+            return Ok(kept);
+        }
+        let revisions = Arc::new(self.metrics_revisions().await?);
+        self.metrics_cache.with(epoch, |k| k.revisions = Some(revisions.clone()));
+        Ok(revisions)
+    }
+
+    async fn kept_collection(
+        &self,
+        epoch: i64,
+        collection_id: i64,
+    ) -> Result<Arc<CollectionCounts>> {
+        let kept = self.metrics_cache.with(epoch, |k| k.collections.get(&collection_id).cloned());
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let ids = [collection_id];
+        let name = self.collection_names(&ids).await?.pop().map(|(_, n)| n).unwrap_or_default();
+        let assets = self.metrics_assets(&ids).await?;
+        let mut checklists = self.checklists(&ids, &MetricsFilter::default()).await?;
+        let revisions = self.kept_revisions(epoch).await?;
+        for checklist in &mut checklists {
+            if let Some(rev) = revisions.get(&checklist.rev_id) {
+                checklist.counts.rules = rev.rules;
+            }
+        }
+        let counts = Arc::new(CollectionCounts { name, assets, checklists });
+        self.metrics_cache.with(epoch, |k| k.collections.insert(collection_id, counts.clone()));
+        Ok(counts)
+    }
+
+    async fn collection_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut c = Conditions::default();
+        c.ints("collection_id", ids);
+        let sql =
+            format!("SELECT collection_id, name FROM collection WHERE {} ORDER BY name", c.sql());
+        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// Enabled assets of the collections, with their labels.
+    async fn metrics_assets(&self, ids: &[i64]) -> Result<BTreeMap<i64, AssetInfo>> {
+        let mut c = Conditions::default();
+        c.ints("a.collection_id", ids);
+        let sql = format!(
+            "SELECT a.asset_id, a.collection_id, a.name, a.ip, a.fqdn, a.mac, a.noncomputing,
+                    (SELECT COUNT(*) FROM stig_asset_map sa WHERE sa.asset_id = a.asset_id)
+                        AS stig_count
+             FROM asset a WHERE {} AND a.state = 'enabled'",
+            c.sql()
+        );
+        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        let mut assets = BTreeMap::new();
+        for row in &rows {
+            let asset = AssetInfo {
+                asset_id: row.try_get("asset_id")?,
+                collection_id: row.try_get("collection_id")?,
+                name: row.try_get("name")?,
+                ip: row.try_get("ip")?,
+                fqdn: row.try_get("fqdn")?,
+                mac: row.try_get("mac")?,
+                noncomputing: flag(row, "noncomputing")?,
+                labels: Vec::new(),
+                stig_count: row.try_get("stig_count")?,
+            };
+            assets.insert(asset.asset_id, asset);
+        }
+        let mut c = Conditions::default();
+        c.ints("l.collection_id", ids);
+        let sql = format!(
+            "SELECT m.asset_id, l.label_id, l.uuid, l.name, l.color, l.description
+             FROM collection_label_asset_map m
+             JOIN collection_label l ON l.label_id = m.label_id
+             WHERE {} ORDER BY l.name",
+            c.sql()
+        );
+        for row in &c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
+            let asset_id: i64 = row.try_get("asset_id")?;
+            if let Some(asset) = assets.get_mut(&asset_id) {
+                asset.labels.push(LabelInfo {
+                    label_id: row.try_get("label_id")?,
+                    uuid: row.try_get("uuid")?,
+                    name: row.try_get("name")?,
+                    color: row.try_get("color")?,
+                    description: row.try_get("description")?,
+                });
+            }
+        }
+        Ok(assets)
+    }
+
+    /// Every assignment of the collections' enabled assets passing the STIG filters, with the
+    /// review counters of its default revision (zero when no review matches).
+    async fn checklists(&self, ids: &[i64], filter: &MetricsFilter) -> Result<Vec<Checklist>> {
+        let mut c = Conditions::default();
+        c.ints("a.collection_id", ids);
+        c.ints("a.asset_id", &filter.asset_ids);
+        c.texts("sa.benchmark_id", &filter.benchmark_ids);
+        c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
+        let sql = format!(
+            "SELECT a.collection_id, a.asset_id, sa.benchmark_id,
+                    COALESCE(p.rev_id, cr.rev_id) AS rev_id,
+                    CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END AS pinned
+             {CHECKLISTS_FROM}
+             WHERE {} AND a.state = 'enabled'",
+            c.sql()
+        );
+        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        let mut counts = self.checklist_counts(&c).await?;
+        rows.iter()
+            .map(|row| {
+                let asset_id: i64 = row.try_get("asset_id")?;
+                let benchmark_id: String = row.try_get("benchmark_id")?;
+                let counts = counts.remove(&(asset_id, benchmark_id.clone())).unwrap_or_default();
+                Ok(Checklist {
+                    collection_id: row.try_get("collection_id")?,
+                    asset_id,
+                    benchmark_id,
+                    rev_id: row.try_get("rev_id")?,
+                    pinned: flag(row, "pinned")?,
+                    counts,
+                })
+            })
+            .collect()
+    }
+
+    /// Review counters per assignment, for assignments with at least one matched review. A
+    /// review matched by two rules of the revision counts twice, as upstream's counters do.
+    async fn checklist_counts(
+        &self,
+        conditions: &Conditions,
+    ) -> Result<HashMap<(i64, String), Counts>> {
+        let sql = format!(
+            "SELECT a.asset_id, sa.benchmark_id, {}
+             {CHECKLISTS_FROM}
+             JOIN rev_group_rule_map rgr ON rgr.rev_id = COALESCE(p.rev_id, cr.rev_id)
+             JOIN rule_version_check_digest k ON k.rule_id = rgr.rule_id
+             JOIN review rv ON rv.asset_id = a.asset_id AND rv.version = k.version
+                 AND rv.check_digest = k.check_digest
+             WHERE {} AND a.state = 'enabled'
+             GROUP BY a.asset_id, sa.benchmark_id",
+            counts::count_columns(),
+            conditions.sql()
+        );
+        let rows = conditions.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            out.insert(
+                (row.try_get("asset_id")?, row.try_get("benchmark_id")?),
+                Counts::read(row)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every revision with its benchmark's title; the library is small next to the reviews.
+    async fn metrics_revisions(&self) -> Result<HashMap<String, RevisionInfo>> {
+        let rows = sqlx::query(
+            "SELECT r.rev_id, r.benchmark_id, s.title, r.marking, r.version, r.release,
+                    r.benchmark_date_sql, r.low_count, r.medium_count, r.high_count
+             FROM revision r JOIN stig s ON s.benchmark_id = r.benchmark_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::new();
+        for row in &rows {
+            let version: i64 = row.try_get("version")?;
+            let release: String = row.try_get("release")?;
+            out.insert(
+                row.try_get("rev_id")?,
+                RevisionInfo {
+                    benchmark_id: row.try_get("benchmark_id")?,
+                    title: row.try_get("title")?,
+                    marking: row.try_get("marking")?,
+                    revision_str: format!("V{version}R{release}"),
+                    revision_date: row.try_get("benchmark_date_sql")?,
+                    rules: BySeverity {
+                        low: row.try_get("low_count")?,
+                        medium: row.try_get("medium_count")?,
+                        high: row.try_get("high_count")?,
+                    },
+                },
+            );
+        }
+        Ok(out)
+    }
+}
