@@ -14,13 +14,83 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         // Collection
         .route("/collections", get(collection::get_collections).post(collection::create_collection))
-        .route("/collections/{collectionId}", get(collection::get_collection))
+        .route(
+            "/collections/{collectionId}",
+            get(collection::get_collection)
+                .patch(collection::update_collection)
+                .put(collection::replace_collection)
+                .delete(collection::delete_collection),
+        )
+        .route(
+            "/collections/{collectionId}/grants",
+            get(collection::get_grants_by_collection).post(collection::post_grants_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/grants/{grantId}",
+            get(collection::get_grant_by_collection_grant)
+                .put(collection::put_grant_by_collection_grant)
+                .delete(collection::delete_grant_by_collection_grant),
+        )
+        .route(
+            "/collections/{collectionId}/grants/{grantId}/acl",
+            get(collection::get_acl_rules_by_collection_grant)
+                .put(collection::put_acl_rules_by_collection_grant),
+        )
+        .route(
+            "/collections/{collectionId}/labels",
+            get(collection::get_collection_labels).post(collection::create_collection_label),
+        )
+        .route(
+            "/collections/{collectionId}/labels/batch",
+            post(collection::create_collection_labels),
+        )
+        .route(
+            "/collections/{collectionId}/labels/{labelId}",
+            get(collection::get_collection_label_by_id)
+                .patch(collection::patch_collection_label_by_id)
+                .delete(collection::delete_collection_label_by_id),
+        )
+        .route(
+            "/collections/{collectionId}/labels/{labelId}/assets",
+            get(collection::get_assets_by_collection_label_id)
+                .put(collection::put_assets_by_collection_label_id),
+        )
+        .route(
+            "/collections/{collectionId}/metadata",
+            get(collection::get_collection_metadata)
+                .patch(collection::patch_collection_metadata)
+                .put(collection::put_collection_metadata),
+        )
+        .route(
+            "/collections/{collectionId}/metadata/keys",
+            get(collection::get_collection_metadata_keys),
+        )
+        .route(
+            "/collections/{collectionId}/metadata/keys/{key}",
+            get(collection::get_collection_metadata_value)
+                .put(collection::put_collection_metadata_value)
+                .delete(collection::delete_collection_metadata_key),
+        )
         .route(
             "/collections/{collectionId}/metrics/summary/asset",
             get(metrics::get_metrics_summary_by_collection_agg_asset),
         )
         .route("/collections/{collectionId}/reviews", get(review::get_reviews_by_collection))
         .route("/collections/{collectionId}/reviews/{assetId}", post(review::post_reviews_by_asset))
+        .route("/collections/{collectionId}/stigs", get(collection::get_stigs_by_collection))
+        .route(
+            "/collections/{collectionId}/stigs/{benchmarkId}",
+            get(collection::get_stig_by_collection)
+                .post(collection::write_stig_props_by_collection_stig),
+        )
+        .route(
+            "/collections/{collectionId}/stigs/{benchmarkId}/assets",
+            get(asset::get_assets_by_stig).put(asset::attach_assets_to_stig),
+        )
+        .route(
+            "/collections/{collectionId}/users/{userId}/effective-acl",
+            get(collection::get_effective_acl_by_collection_user),
+        )
         // Asset
         .route("/assets", post(asset::create_asset))
         .route("/assets/{assetId}", get(asset::get_asset))
@@ -46,12 +116,43 @@ pub const OPERATIONS: &[&str] = &[
     "getCollections",
     "createCollection",
     "getCollection",
+    "updateCollection",
+    "replaceCollection",
+    "deleteCollection",
+    "getGrantsByCollection",
+    "postGrantsByCollection",
+    "getGrantByCollectionGrant",
+    "putGrantByCollectionGrant",
+    "deleteGrantByCollectionGrant",
+    "getAclRulesByCollectionGrant",
+    "putAclRulesByCollectionGrant",
+    "getCollectionLabels",
+    "createCollectionLabel",
+    "createCollectionLabels",
+    "getCollectionLabelById",
+    "patchCollectionLabelById",
+    "deleteCollectionLabelById",
+    "getAssetsByCollectionLabelId",
+    "putAssetsByCollectionLabelId",
+    "getCollectionMetadata",
+    "patchCollectionMetadata",
+    "putCollectionMetadata",
+    "getCollectionMetadataKeys",
+    "getCollectionMetadataValue",
+    "putCollectionMetadataValue",
+    "deleteCollectionMetadataKey",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewsByCollection",
     "postReviewsByAsset",
+    "getStigsByCollection",
+    "getStigByCollection",
+    "writeStigPropsByCollectionStig",
+    "getEffectiveAclByCollectionUser",
     "createAsset",
     "getAsset",
     "attachStigToAsset",
+    "getAssetsByStig",
+    "attachAssetsToStig",
     "getSTIGs",
     "importBenchmark",
     "getRevisionsByBenchmarkId",

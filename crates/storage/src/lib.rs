@@ -4,10 +4,13 @@
 //! `FILTER (WHERE ..)`); the few places where they differ branch on [`Dialect`].
 
 pub mod access;
+pub mod acl;
 pub mod assets;
 pub mod ccis;
+pub mod collection_stigs;
 pub mod collections;
 pub mod grants;
+pub mod labels;
 pub mod metrics;
 pub mod reviews;
 pub mod stigs;

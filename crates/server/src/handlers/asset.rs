@@ -1,4 +1,5 @@
-//! The Asset tag: creating and reading assets and assigning STIGs to them.
+//! The Asset tag: creating and reading assets and assigning STIGs to them, one asset at a
+//! time or one STIG across a collection.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -6,6 +7,8 @@ use axum::Json;
 use stigward_domain::Role;
 use stigward_storage::StoreError;
 use stigward_wire::asset::{Asset, AssetCreate, AssetStig};
+use stigward_wire::collection::StigAsset;
+use stigward_wire::IdString;
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -74,4 +77,44 @@ pub async fn asset_access(
         state.store.asset_collection(asset_id).await?.ok_or(ApiError::Privilege(None))?;
     caller.collection_access(state, collection_id, minimum).await?;
     Ok(collection_id)
+}
+
+pub async fn get_assets_by_stig(
+    caller: Caller<scope::CollectionRead>,
+    State(state): State<AppState>,
+    Path((collection_id, benchmark_id)): Path<(String, String)>,
+    mut params: Params,
+) -> ApiResult<Json<Vec<StigAsset>>> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    let labels = super::collection::label_filter(&mut params)?;
+    params.finish()?;
+    let access = caller.granted_access(&state, collection_id, Role::Restricted).await?;
+    let map = access.access_map(&state).await?;
+    let allowed = state.store.assets_matching(collection_id, &labels).await?;
+    let assets = state.store.stig_assets(collection_id, &benchmark_id, &map).await?;
+    let selected =
+        assets.into_iter().filter(|a| allowed.as_ref().is_none_or(|s| s.contains(&a.asset_id)));
+    Ok(Json(selected.collect()))
+}
+
+pub async fn attach_assets_to_stig(
+    caller: Caller<scope::Collection>,
+    State(state): State<AppState>,
+    Path((collection_id, benchmark_id)): Path<(String, String)>,
+    params: Params,
+    ApiJson(body): ApiJson<Vec<IdString>>,
+) -> ApiResult<Json<Vec<StigAsset>>> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    params.finish()?;
+    let access = caller.granted_access(&state, collection_id, Role::Manage).await?;
+    let asset_ids: Vec<i64> = body.iter().map(|id| id.0).collect();
+    if !state.store.all_collection_members(collection_id, &asset_ids).await? {
+        return Err(ApiError::privilege("One or more assetId is not a Collection member."));
+    }
+    if !state.store.benchmark_exists(&benchmark_id).await? {
+        return Err(ApiError::unprocessable("Unknown benchmarkId."));
+    }
+    state.store.set_stig_assets(collection_id, &benchmark_id, &asset_ids).await?;
+    let map = access.access_map(&state).await?;
+    Ok(Json(state.store.stig_assets(collection_id, &benchmark_id, &map).await?))
 }
