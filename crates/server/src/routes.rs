@@ -92,9 +92,39 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             get(collection::get_effective_acl_by_collection_user),
         )
         // Asset
-        .route("/assets", post(asset::create_asset))
-        .route("/assets/{assetId}", get(asset::get_asset))
-        .route("/assets/{assetId}/stigs/{benchmarkId}", put(asset::attach_stig_to_asset))
+        .route(
+            "/assets",
+            get(asset::get_assets).post(asset::create_asset).patch(asset::patch_assets),
+        )
+        .route(
+            "/assets/{assetId}",
+            get(asset::get_asset)
+                .patch(asset::update_asset)
+                .put(asset::replace_asset)
+                .delete(asset::delete_asset),
+        )
+        .route(
+            "/assets/{assetId}/metadata",
+            get(asset::get_asset_metadata)
+                .patch(asset::patch_asset_metadata)
+                .put(asset::put_asset_metadata),
+        )
+        .route("/assets/{assetId}/metadata/keys", get(asset::get_asset_metadata_keys))
+        .route(
+            "/assets/{assetId}/metadata/keys/{key}",
+            get(asset::get_asset_metadata_value)
+                .put(asset::put_asset_metadata_value)
+                .delete(asset::delete_asset_metadata_key),
+        )
+        .route(
+            "/assets/{assetId}/stigs",
+            get(asset::get_stigs_by_asset).delete(asset::remove_stigs_from_asset),
+        )
+        .route(
+            "/assets/{assetId}/stigs/{benchmarkId}",
+            put(asset::attach_stig_to_asset).delete(asset::remove_stig_from_asset),
+        )
+        .route("/collections/{collectionId}/assets", post(asset::create_assets))
         // STIG
         .route("/stigs", get(stig::get_stigs).post(stig::import_benchmark).layer(upload))
         .route("/stigs/{benchmarkId}/revisions", get(stig::get_revisions_by_benchmark_id))
@@ -148,9 +178,25 @@ pub const OPERATIONS: &[&str] = &[
     "getStigByCollection",
     "writeStigPropsByCollectionStig",
     "getEffectiveAclByCollectionUser",
+    "getAssets",
     "createAsset",
+    "patchAssets",
     "getAsset",
+    "updateAsset",
+    "replaceAsset",
+    "deleteAsset",
+    "getAssetMetadata",
+    "patchAssetMetadata",
+    "putAssetMetadata",
+    "getAssetMetadataKeys",
+    "getAssetMetadataValue",
+    "putAssetMetadataValue",
+    "deleteAssetMetadataKey",
+    "getStigsByAsset",
+    "removeStigsFromAsset",
     "attachStigToAsset",
+    "removeStigFromAsset",
+    "createAssets",
     "getAssetsByStig",
     "attachAssetsToStig",
     "getSTIGs",

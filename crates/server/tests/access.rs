@@ -662,6 +662,10 @@ async fn no_route_shows_another_collections_contents() {
         format!("/collections/{b}/stigs/{chrome}/assets"),
         format!("/collections/{b}/users/{}/effective-acl", w.ids["admin"]),
         format!("/assets/{}", w.beta_asset),
+        format!("/assets/{}/metadata", w.beta_asset),
+        format!("/assets/{}/metadata/keys", w.beta_asset),
+        format!("/assets/{}/stigs", w.beta_asset),
+        format!("/assets?collectionId={b}"),
     ];
     for token in [&w.owner, &w.manager, &w.restricted, &w.outsider] {
         for path in &reads {
@@ -730,5 +734,297 @@ async fn bad_input_gets_the_error_body() {
     assert_eq!(status, 413, "{body}");
     let (status, _) = s.send("PUT", &w.owner, &format!("{path}/metadata/keys/k"), json!(7)).await;
     assert_eq!(status, 400);
+    w.server.stop().await;
+}
+
+fn asset_body(name: &str, stigs: Value, labels: Value) -> Value {
+    json!({"name": name, "description": null, "ip": "10.0.0.1", "noncomputing": true,
+        "metadata": {"os": name}, "stigs": stigs, "labelNames": labels})
+}
+
+#[tokio::test]
+async fn asset_batches_are_checked_then_created_in_one_go() {
+    let w = world().await;
+    let s = &w.server;
+    let (chrome, _) = benchmark_of(CHROME);
+    let path = format!("/collections/{}/assets", w.alpha);
+    let batch = json!([
+        asset_body("a1", json!([]), json!([])),
+        asset_body("n1", json!([chrome.to_lowercase(), "NOPE"]), json!(["web", "missing"])),
+        asset_body("n2", json!([chrome]), json!(["web"])),
+    ]);
+    let (status, report) = s.send("POST", &w.manager, &path, batch).await;
+    assert_eq!(status, 200, "validation failures answer 200: {report}");
+    assert_eq!(report["error"], "Validation Error");
+    assert_eq!(
+        report["detail"],
+        json!([
+            {"failure": "name exists", "detail": {"assetIndex": 1, "name": "a1"}},
+            {"failure": "unknown benchmarkId", "detail": {"assetIndex": 2, "name": "n1",
+                "benchmarkIdIndex": 2, "benchmarkId": "NOPE"}},
+            {"failure": "unknown labelName", "detail": {"assetIndex": 2, "name": "n1",
+                "labelIndex": 2, "labelName": "missing"}},
+        ])
+    );
+    let (_, before) = s.get(&w.manager, &format!("/assets?collectionId={}", w.alpha)).await;
+    assert_eq!(before.as_array().unwrap().len(), 3, "nothing of a refused batch is written");
+
+    let good = json!([
+        asset_body("n1", json!([chrome.to_lowercase()]), json!(["web"])),
+        asset_body("n2", json!([]), json!([]))
+    ]);
+    let (status, body) =
+        s.send("POST", &w.manager, &format!("{path}?dryRun=true"), good.clone()).await;
+    assert_eq!((status, body), (204, Value::Null));
+    let (status, _) = s.send("POST", &w.full, &path, good.clone()).await;
+    assert_eq!(status, 403);
+    let (status, created) =
+        s.send("POST", &w.manager, &format!("{path}?projection=stigs"), good).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created[0]["stigs"][0]["benchmarkId"],
+        json!(chrome),
+        "benchmark ids match regardless of case"
+    );
+    assert_eq!(created[0]["labels"][0]["name"], "web");
+    assert_eq!(created[0]["noncomputing"], true);
+    assert_eq!(created[0]["collection"]["collectionId"], json!(w.alpha));
+    let (status, _) = s
+        .send(
+            "POST",
+            &w.manager,
+            &path,
+            json!([asset_body("d", json!([]), json!([])), asset_body("d", json!([]), json!([]))]),
+        )
+        .await;
+    assert_eq!(status, 200, "a name repeated inside a batch is a validation failure");
+
+    let single = json!({"name": "a2", "collectionId": w.alpha, "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": []});
+    let (status, body) = s.send("POST", &w.manager, "/assets", single).await;
+    assert_eq!((status, body["detail"][0]["failure"].clone()), (422, json!("name exists")));
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn assets_are_read_changed_transferred_and_deleted() {
+    let w = world().await;
+    let s = &w.server;
+    let (chrome, _) = benchmark_of(CHROME);
+    let (vpn, _) = benchmark_of(VPN_R1);
+    let list = |q: &str| format!("/assets?collectionId={}{q}", w.alpha);
+    let (_, labels) = s.get(&w.owner, &format!("/collections/{}/labels", w.alpha)).await;
+    let web = labels[0]["labelId"].as_str().unwrap().to_string();
+    let (status, _) = s
+        .send(
+            "PUT",
+            &w.manager,
+            &format!("/collections/{}/labels/{web}/assets", w.alpha),
+            json!([w.assets[0]]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    s.send("PUT", &w.manager, &format!("/assets/{}/metadata/keys/rack", w.assets[1]), json!("R1"))
+        .await;
+
+    let (_, all) = s.get(&w.full, &list("")).await;
+    assert_eq!(names(&all, "name"), BTreeSet::from(["a1".into(), "a2".into(), "a3".into()]));
+    let (_, by_stig) = s.get(&w.full, &list(&format!("&benchmarkId={vpn}&projection=stigs"))).await;
+    assert_eq!(names(&by_stig, "name"), BTreeSet::from(["a2".to_string()]));
+    assert_eq!(
+        by_stig[0]["stigs"].as_array().unwrap().len(),
+        1,
+        "the filter narrows the projection"
+    );
+    let (_, by_label) = s.get(&w.full, &list("&labelName=web&labelMatch=null")).await;
+    // label filters are OR-ed: a1 carries "web", a2 and a3 carry no label
+    let expected: BTreeSet<String> = ["a1", "a2", "a3"].iter().map(|n| n.to_string()).collect();
+    assert_eq!(names(&by_label, "name"), expected);
+    let (_, by_label_id) = s.get(&w.full, &list(&format!("&labelId={web}"))).await;
+    assert_eq!(names(&by_label_id, "name"), BTreeSet::from(["a1".to_string()]));
+    let (_, by_meta) = s.get(&w.full, &list("&metadata=rack:R1")).await;
+    assert_eq!(names(&by_meta, "name"), BTreeSet::from(["a2".to_string()]));
+    let (_, by_name) = s.get(&w.full, &list("&name=3&name-match=endsWith")).await;
+    assert_eq!(names(&by_name, "name"), BTreeSet::from(["a3".to_string()]));
+    let (status, body) = s.get(&w.outsider, &list("")).await;
+    assert_eq!((status, body["detail"].clone()), (403, json!("No Grant in Collection")));
+    let (status, _) = s.get(&w.full, "/assets").await;
+    assert_eq!(status, 400);
+
+    // restricted: an asset/STIG rule on a2's VPN makes only a2 visible, with only that STIG
+    let (_, grants) = s.get(&w.owner, &format!("/collections/{}/grants", w.alpha)).await;
+    let restricted_grant = grants.as_array().unwrap().iter().find(|g| g["roleId"] == 1).unwrap()
+        ["grantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let acl = format!("/collections/{}/grants/{restricted_grant}/acl", w.alpha);
+    let (status, _) = s
+        .send(
+            "PUT",
+            &w.manager,
+            &acl,
+            json!([{"assetId": w.assets[1], "benchmarkId": vpn, "access": "r"}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, seen) = s.get(&w.restricted, &list("")).await;
+    assert_eq!(names(&seen, "name"), BTreeSet::from(["a2".to_string()]));
+    let (status, _) = s.get(&w.restricted, &format!("/assets/{}", w.assets[0])).await;
+    assert_eq!(status, 403);
+    let (_, stigs) = s.get(&w.restricted, &format!("/assets/{}/stigs", w.assets[1])).await;
+    assert_eq!(names(&stigs, "benchmarkId"), BTreeSet::from([vpn.clone()]));
+    let (_, stigs) = s.get(&w.full, &format!("/assets/{}/stigs", w.assets[1])).await;
+    assert_eq!(names(&stigs, "benchmarkId"), BTreeSet::from([vpn.clone(), chrome.clone()]));
+
+    // update: PATCH merges fields, a duplicate name is 422, restricted and full may not write
+    let a3 = format!("/assets/{}", w.assets[2]);
+    let (status, body) = s.send("PATCH", &w.manager, &a3, json!({"name": "a1"})).await;
+    assert_eq!((status, body["detail"].clone()), (422, json!("Duplicate name exists.")));
+    let (status, _) = s.send("PATCH", &w.full, &a3, json!({"ip": null})).await;
+    assert_eq!(status, 403);
+    let (status, patched) = s
+        .send(
+            "PATCH",
+            &w.manager,
+            &a3,
+            json!({"fqdn": "a3.example", "stigs": [vpn], "labelNames": ["web", "ghost"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        (patched["fqdn"].clone(), patched["labels"][0]["name"].clone()),
+        (json!("a3.example"), json!("web"))
+    );
+    assert_eq!(
+        patched["labelIds"].as_array().unwrap().len(),
+        1,
+        "unknown label names are dropped on update"
+    );
+    let (status, _) = s.send("PATCH", &w.manager, &a3, json!({"stigs": ["NOPE"]})).await;
+    assert_eq!(status, 422);
+
+    // transfer needs Manage in the destination; labels follow by name, ACL rules are dropped
+    let to_beta = json!({"collectionId": w.beta});
+    let a2 = format!("/assets/{}", w.assets[1]);
+    let (status, body) = s.send("PATCH", &w.owner, &a2, to_beta.clone()).await;
+    assert_eq!(
+        (status, body["detail"].clone()),
+        (
+            403,
+            json!(
+                "User has insufficient privilege in destination collection to transfer this asset."
+            )
+        )
+    );
+    let admin_grant = json!([{"userId": w.ids["admin"], "roleId": 4}]);
+    let (status, _) =
+        s.send("POST", &w.owner, &format!("/collections/{}/grants", w.alpha), admin_grant).await;
+    assert_eq!(status, 201);
+    let a1 = format!("/assets/{}", w.assets[0]);
+    let (status, moved) = s.send("PATCH", &w.admin, &a1, to_beta).await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["collection"]["collectionId"], json!(w.beta));
+    assert_eq!(moved["labels"][0]["name"], "web");
+    let (_, beta_labels) = s.get(&w.admin, &format!("/collections/{}/labels", w.beta)).await;
+    assert_eq!(names(&beta_labels, "name"), BTreeSet::from(["db".to_string(), "web".to_string()]));
+    let (status, _) = s.get(&w.owner, &a1).await;
+    assert_eq!(status, 403, "the asset left the owner's collection");
+
+    // PUT replaces, and needs every field
+    let (status, _) = s.send("PUT", &w.manager, &a3, json!({"name": "a3"})).await;
+    assert_eq!(status, 400);
+    let full_body = json!({"name": "a3b", "collectionId": w.alpha, "description": "d", "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": []});
+    let (status, replaced) =
+        s.send("PUT", &w.manager, &format!("{a3}?projection=stigs"), full_body).await;
+    assert_eq!(
+        (status, replaced["name"].clone(), replaced["stigs"].clone()),
+        (200, json!("a3b"), json!([]))
+    );
+    assert_eq!(replaced["fqdn"], Value::Null);
+
+    // STIG detach one and all
+    let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
+    assert_eq!(names(&left, "benchmarkId"), BTreeSet::from([chrome.clone()]));
+    let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs"), json!(null)).await;
+    assert_eq!(left, json!([]));
+
+    // deletes
+    let (status, body) = s
+        .send(
+            "PATCH",
+            &w.manager,
+            &list(""),
+            json!({"operation": "delete", "assetIds": [w.assets[1], w.beta_asset]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["detail"].clone()),
+        (403, json!("One or more assetId is not a Collection member."))
+    );
+    let (status, _) =
+        s.send("PATCH", &w.manager, &list(""), json!({"operation": "purge", "assetIds": []})).await;
+    assert_eq!(status, 400);
+    let (status, done) = s
+        .send(
+            "PATCH",
+            &w.manager,
+            &list(""),
+            json!({"operation": "delete", "assetIds": [w.assets[1]]}),
+        )
+        .await;
+    assert_eq!((status, done), (200, json!({"operation": "deleted", "assetIds": [w.assets[1]]})));
+    let (status, before) = s.send("DELETE", &w.manager, &a3, json!(null)).await;
+    assert_eq!((status, before["name"].clone()), (200, json!("a3b")));
+    let (status, body) = s.get(&w.manager, &a3).await;
+    assert_eq!(
+        (status, body["detail"].clone()),
+        (403, json!("Insufficient access to this asset's collection."))
+    );
+    let (_, rest) = s.get(&w.manager, &list("")).await;
+    assert_eq!(rest, json!([]));
+    // a deleted asset frees its name
+    let (status, _) = s
+        .send(
+            "POST",
+            &w.manager,
+            &format!("/collections/{}/assets", w.alpha),
+            json!([asset_body("a3b", json!([]), json!([]))]),
+        )
+        .await;
+    assert_eq!(status, 201);
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn asset_metadata_reads_need_a_grant_and_writes_manage() {
+    let w = world().await;
+    let s = &w.server;
+    let base = format!("/assets/{}/metadata", w.assets[0]);
+    let (_, got) = s.get(&w.full, &base).await;
+    assert_eq!(got, json!({}));
+    let (status, _) = s.send("PATCH", &w.full, &base, json!({"a": "1"})).await;
+    assert_eq!(status, 403);
+    let (_, merged) = s.send("PATCH", &w.manager, &base, json!({"a": "1", "b": "2"})).await;
+    assert_eq!(merged, json!({"a": "1", "b": "2"}));
+    let (_, keys) = s.get(&w.full, &format!("{base}/keys")).await;
+    assert_eq!(keys, json!(["a", "b"]));
+    let (status, _) = s.send("PUT", &w.manager, &format!("{base}/keys/c"), json!("3")).await;
+    assert_eq!(status, 204);
+    let (_, value) = s.get(&w.full, &format!("{base}/keys/c")).await;
+    assert_eq!(value, "3");
+    let (status, _) = s.send("DELETE", &w.manager, &format!("{base}/keys/a"), json!(null)).await;
+    assert_eq!(status, 204);
+    let (status, _) = s.get(&w.full, &format!("{base}/keys/a")).await;
+    assert_eq!(status, 404);
+    let (_, replaced) = s.send("PUT", &w.manager, &base, json!({"z": "9"})).await;
+    assert_eq!(replaced, json!({"z": "9"}));
+    let (_, asset) = s.get(&w.full, &format!("/assets/{}", w.assets[0])).await;
+    assert_eq!(asset["metadata"], json!({"z": "9"}));
+    let (status, _) = s.get(&w.outsider, &base).await;
+    assert_eq!(status, 403);
+    let (status, _) = s.get(&w.owner, &format!("/assets/{}/metadata", w.beta_asset)).await;
+    assert_eq!(status, 403);
     w.server.stop().await;
 }

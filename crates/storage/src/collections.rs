@@ -422,7 +422,7 @@ pub struct NameFilter {
 }
 
 impl NameFilter {
-    fn matches(&self, candidate: &str) -> bool {
+    pub fn matches(&self, candidate: &str) -> bool {
         let (c, n) = (candidate.to_lowercase(), self.name.to_lowercase());
         match self.matching.as_str() {
             "startsWith" => c.starts_with(&n),

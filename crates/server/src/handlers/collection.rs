@@ -59,7 +59,7 @@ pub async fn get_collections(
 }
 
 /// `key:value` pairs; the first colon splits key from value.
-fn metadata_filter(values: Vec<String>) -> ApiResult<Vec<(String, String)>> {
+pub(crate) fn metadata_filter(values: Vec<String>) -> ApiResult<Vec<(String, String)>> {
     values
         .into_iter()
         .map(|v| match v.split_once(':') {
@@ -358,7 +358,7 @@ pub async fn get_collection_metadata_keys(
 }
 
 /// Metadata keys are word characters and dots, as the contract's pattern says.
-fn metadata_key(key: &str) -> ApiResult<()> {
+pub(crate) fn metadata_key(key: &str) -> ApiResult<()> {
     let ok = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
     match ok {
         true => Ok(()),
