@@ -146,6 +146,11 @@ pub mod scope {
         const REQUIRED: &'static str = "stig-manager:collection";
     }
 
+    pub struct User;
+    impl Scope for User {
+        const REQUIRED: &'static str = "stig-manager:user";
+    }
+
     pub struct UserRead;
     impl Scope for UserRead {
         const REQUIRED: &'static str = "stig-manager:user:read";

@@ -134,6 +134,26 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         )
         // User
         .route("/user", get(user::get_user))
+        .route(
+            "/user/web-preferences",
+            get(user::get_user_web_preferences).patch(user::patch_user_web_preferences),
+        )
+        .route("/users", get(user::get_users).post(user::create_user))
+        .route(
+            "/users/{userId}",
+            get(user::get_user_by_user_id)
+                .patch(user::update_user)
+                .put(user::replace_user)
+                .delete(user::delete_user),
+        )
+        .route("/user-groups", get(user::get_user_groups).post(user::create_user_group))
+        .route(
+            "/user-groups/{userGroupId}",
+            get(user::get_user_group)
+                .patch(user::patch_user_group)
+                .put(user::put_user_group)
+                .delete(user::delete_user_group),
+        )
         // Operation
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
@@ -204,6 +224,20 @@ pub const OPERATIONS: &[&str] = &[
     "getRevisionsByBenchmarkId",
     "getRulesByRevision",
     "getUser",
+    "getUserWebPreferences",
+    "patchUserWebPreferences",
+    "getUsers",
+    "createUser",
+    "getUserByUserId",
+    "updateUser",
+    "replaceUser",
+    "deleteUser",
+    "createUserGroup",
+    "getUserGroups",
+    "getUserGroup",
+    "patchUserGroup",
+    "putUserGroup",
+    "deleteUserGroup",
     "getConfiguration",
     "getDefinition",
 ];

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod metrics;
 pub mod reviews;
 pub mod stigs;
+pub mod user_groups;
 pub mod users;
 
 use std::sync::Arc;
