@@ -1,6 +1,7 @@
 //! STIG Manager's domain rules, free of HTTP and SQL: the result, status and role vocabularies,
 //! revision naming, collection settings and the checks a review must pass before it is written.
 
+pub mod collection_rules;
 pub mod import;
 pub mod review;
 pub mod revision;

@@ -146,6 +146,11 @@ pub mod scope {
         const REQUIRED: &'static str = "stig-manager:collection";
     }
 
+    pub struct User;
+    impl Scope for User {
+        const REQUIRED: &'static str = "stig-manager:user";
+    }
+
     pub struct UserRead;
     impl Scope for UserRead {
         const REQUIRED: &'static str = "stig-manager:user:read";
@@ -219,7 +224,37 @@ impl Authenticated {
     }
 }
 
+impl Authenticated {
+    /// The caller's own grant in a collection, for operations where elevation is no substitute
+    /// for a grant (labels, metadata, ACLs, assets); 403 without one.
+    pub async fn granted_access(
+        &self,
+        state: &AppState,
+        collection_id: i64,
+        minimum: Role,
+    ) -> ApiResult<CollectionAccess> {
+        let grant = state.store.effective_grant(self.user_id, collection_id).await?;
+        match grant {
+            Some(grant) if grant.role >= minimum => {
+                Ok(CollectionAccess { collection_id, role: grant.role, grant: Some(grant) })
+            }
+            _ => Err(ApiError::Privilege(None)),
+        }
+    }
+}
+
 impl CollectionAccess {
+    /// Owners, and elevated admins acting as owners, may create, change and remove owner
+    /// grants; managers may not.
+    pub fn may_manage_owners(&self) -> bool {
+        self.role == Role::Owner
+    }
+
+    /// The grant a read is rendered for: `None` (everything) for an elevated caller.
+    pub fn viewer(&self) -> Option<&EffectiveGrant> {
+        self.grant.as_ref().filter(|_| self.role == Role::Restricted)
+    }
+
     /// The caller's access to each asset/STIG pair of the collection. Elevation confers no
     /// review access, so an elevated caller without a grant gets none.
     pub async fn access_map(&self, state: &AppState) -> ApiResult<AccessMap> {

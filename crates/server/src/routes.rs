@@ -16,7 +16,63 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
     Router::new()
         // Collection
         .route("/collections", get(collection::get_collections).post(collection::create_collection))
-        .route("/collections/{collectionId}", get(collection::get_collection))
+        .route(
+            "/collections/{collectionId}",
+            get(collection::get_collection)
+                .patch(collection::update_collection)
+                .put(collection::replace_collection)
+                .delete(collection::delete_collection),
+        )
+        .route(
+            "/collections/{collectionId}/grants",
+            get(collection::get_grants_by_collection).post(collection::post_grants_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/grants/{grantId}",
+            get(collection::get_grant_by_collection_grant)
+                .put(collection::put_grant_by_collection_grant)
+                .delete(collection::delete_grant_by_collection_grant),
+        )
+        .route(
+            "/collections/{collectionId}/grants/{grantId}/acl",
+            get(collection::get_acl_rules_by_collection_grant)
+                .put(collection::put_acl_rules_by_collection_grant),
+        )
+        .route(
+            "/collections/{collectionId}/labels",
+            get(collection::get_collection_labels).post(collection::create_collection_label),
+        )
+        .route(
+            "/collections/{collectionId}/labels/batch",
+            post(collection::create_collection_labels),
+        )
+        .route(
+            "/collections/{collectionId}/labels/{labelId}",
+            get(collection::get_collection_label_by_id)
+                .patch(collection::patch_collection_label_by_id)
+                .delete(collection::delete_collection_label_by_id),
+        )
+        .route(
+            "/collections/{collectionId}/labels/{labelId}/assets",
+            get(collection::get_assets_by_collection_label_id)
+                .put(collection::put_assets_by_collection_label_id),
+        )
+        .route(
+            "/collections/{collectionId}/metadata",
+            get(collection::get_collection_metadata)
+                .patch(collection::patch_collection_metadata)
+                .put(collection::put_collection_metadata),
+        )
+        .route(
+            "/collections/{collectionId}/metadata/keys",
+            get(collection::get_collection_metadata_keys),
+        )
+        .route(
+            "/collections/{collectionId}/metadata/keys/{key}",
+            get(collection::get_collection_metadata_value)
+                .put(collection::put_collection_metadata_value)
+                .delete(collection::delete_collection_metadata_key),
+        )
         .route("/collections/{collectionId}/clone", post(collection_stream::clone_collection))
         .route(
             "/collections/{collectionId}/export-to/{dstCollectionId}",
@@ -121,10 +177,54 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             "/collections/meta/metrics/summary/stig",
             get(metrics::get_metrics_summary_by_meta_agg_stig),
         )
+        .route("/collections/{collectionId}/stigs", get(collection::get_stigs_by_collection))
+        .route(
+            "/collections/{collectionId}/stigs/{benchmarkId}",
+            get(collection::get_stig_by_collection)
+                .post(collection::write_stig_props_by_collection_stig),
+        )
+        .route(
+            "/collections/{collectionId}/stigs/{benchmarkId}/assets",
+            get(asset::get_assets_by_stig).put(asset::attach_assets_to_stig),
+        )
+        .route(
+            "/collections/{collectionId}/users/{userId}/effective-acl",
+            get(collection::get_effective_acl_by_collection_user),
+        )
         // Asset
-        .route("/assets", post(asset::create_asset))
-        .route("/assets/{assetId}", get(asset::get_asset))
-        .route("/assets/{assetId}/stigs/{benchmarkId}", put(asset::attach_stig_to_asset))
+        .route(
+            "/assets",
+            get(asset::get_assets).post(asset::create_asset).patch(asset::patch_assets),
+        )
+        .route(
+            "/assets/{assetId}",
+            get(asset::get_asset)
+                .patch(asset::update_asset)
+                .put(asset::replace_asset)
+                .delete(asset::delete_asset),
+        )
+        .route(
+            "/assets/{assetId}/metadata",
+            get(asset::get_asset_metadata)
+                .patch(asset::patch_asset_metadata)
+                .put(asset::put_asset_metadata),
+        )
+        .route("/assets/{assetId}/metadata/keys", get(asset::get_asset_metadata_keys))
+        .route(
+            "/assets/{assetId}/metadata/keys/{key}",
+            get(asset::get_asset_metadata_value)
+                .put(asset::put_asset_metadata_value)
+                .delete(asset::delete_asset_metadata_key),
+        )
+        .route(
+            "/assets/{assetId}/stigs",
+            get(asset::get_stigs_by_asset).delete(asset::remove_stigs_from_asset),
+        )
+        .route(
+            "/assets/{assetId}/stigs/{benchmarkId}",
+            put(asset::attach_stig_to_asset).delete(asset::remove_stig_from_asset),
+        )
+        .route("/collections/{collectionId}/assets", post(asset::create_assets))
         // STIG
         .route("/stigs", get(stig::get_stigs).post(stig::import_benchmark).layer(upload))
         .route("/stigs/ccis/{cci}", get(stig::get_cci))
@@ -155,6 +255,26 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         )
         // User
         .route("/user", get(user::get_user))
+        .route(
+            "/user/web-preferences",
+            get(user::get_user_web_preferences).patch(user::patch_user_web_preferences),
+        )
+        .route("/users", get(user::get_users).post(user::create_user))
+        .route(
+            "/users/{userId}",
+            get(user::get_user_by_user_id)
+                .patch(user::update_user)
+                .put(user::replace_user)
+                .delete(user::delete_user),
+        )
+        .route("/user-groups", get(user::get_user_groups).post(user::create_user_group))
+        .route(
+            "/user-groups/{userGroupId}",
+            get(user::get_user_group)
+                .patch(user::patch_user_group)
+                .put(user::put_user_group)
+                .delete(user::delete_user_group),
+        )
         // Operation
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
@@ -171,6 +291,31 @@ pub const OPERATIONS: &[&str] = &[
     "getCollection",
     "cloneCollection",
     "exportToCollection",
+    "updateCollection",
+    "replaceCollection",
+    "deleteCollection",
+    "getGrantsByCollection",
+    "postGrantsByCollection",
+    "getGrantByCollectionGrant",
+    "putGrantByCollectionGrant",
+    "deleteGrantByCollectionGrant",
+    "getAclRulesByCollectionGrant",
+    "putAclRulesByCollectionGrant",
+    "getCollectionLabels",
+    "createCollectionLabel",
+    "createCollectionLabels",
+    "getCollectionLabelById",
+    "patchCollectionLabelById",
+    "deleteCollectionLabelById",
+    "getAssetsByCollectionLabelId",
+    "putAssetsByCollectionLabelId",
+    "getCollectionMetadata",
+    "patchCollectionMetadata",
+    "putCollectionMetadata",
+    "getCollectionMetadataKeys",
+    "getCollectionMetadataValue",
+    "putCollectionMetadataValue",
+    "deleteCollectionMetadataKey",
     "getMetricsSummaryByCollectionAggAsset",
     "getReviewHistoryByCollection",
     "deleteReviewHistoryByCollection",
@@ -205,9 +350,31 @@ pub const OPERATIONS: &[&str] = &[
     "getMetricsSummaryByMeta",
     "getMetricsSummaryByMetaAggCollection",
     "getMetricsSummaryByMetaAggStig",
+    "getStigsByCollection",
+    "getStigByCollection",
+    "writeStigPropsByCollectionStig",
+    "getEffectiveAclByCollectionUser",
+    "getAssets",
     "createAsset",
+    "patchAssets",
     "getAsset",
+    "updateAsset",
+    "replaceAsset",
+    "deleteAsset",
+    "getAssetMetadata",
+    "patchAssetMetadata",
+    "putAssetMetadata",
+    "getAssetMetadataKeys",
+    "getAssetMetadataValue",
+    "putAssetMetadataValue",
+    "deleteAssetMetadataKey",
+    "getStigsByAsset",
+    "removeStigsFromAsset",
     "attachStigToAsset",
+    "removeStigFromAsset",
+    "createAssets",
+    "getAssetsByStig",
+    "attachAssetsToStig",
     "getSTIGs",
     "importBenchmark",
     "getCci",
@@ -224,6 +391,20 @@ pub const OPERATIONS: &[&str] = &[
     "getRulesByRevision",
     "getRuleByRevision",
     "getUser",
+    "getUserWebPreferences",
+    "patchUserWebPreferences",
+    "getUsers",
+    "createUser",
+    "getUserByUserId",
+    "updateUser",
+    "replaceUser",
+    "deleteUser",
+    "createUserGroup",
+    "getUserGroups",
+    "getUserGroup",
+    "patchUserGroup",
+    "putUserGroup",
+    "deleteUserGroup",
     "getConfiguration",
     "getDefinition",
     "getState",

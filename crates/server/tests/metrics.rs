@@ -894,7 +894,7 @@ async fn csv_flattens_rows_with_the_upstream_columns() {
 async fn a_pinned_revision_decides_what_counts() {
     let mut fx = Fixture::build().await;
     let cid: i64 = fx.cid.parse().unwrap();
-    fx.store.pin_revision(cid, VPN, "VPN_SRG_TEST-1-0").await.unwrap();
+    fx.store.pin_revision(cid, VPN, Some("VPN_SRG_TEST-1-0")).await.unwrap();
     fx.defaults.insert((fx.cid.clone(), VPN.into()), "VPN_SRG_TEST-1-0".into());
     fx.pins.insert((fx.cid.clone(), VPN.into()));
     let (owner, _, _, _) = fx.views().await;
@@ -1072,7 +1072,7 @@ async fn kept_counts_follow_parallel_writes_assignments_revisions_and_pins() {
         fx.server.send("POST", &fx.admin, &review_path, json!(rewrites)),
         fx.server.send("PUT", &fx.admin, &attach_path, json!({})),
         tokio::task::spawn_blocking(move || import.output()),
-        fx.store.pin_revision(cid, VPN, "VPN_SRG_TEST-1-0"),
+        fx.store.pin_revision(cid, VPN, Some("VPN_SRG_TEST-1-0")),
     );
     assert!(imported.unwrap().unwrap().status.success());
     assert_eq!(written.0, 200, "{}", written.1);

@@ -48,13 +48,13 @@ pub struct AclRule {
 }
 
 impl AclRule {
-    fn specificity(&self) -> u8 {
+    pub fn specificity(&self) -> u8 {
         let asset = u8::from(self.asset_id.is_some());
         let benchmark = u8::from(self.benchmark_id.is_some());
         benchmark + asset + (asset & benchmark) + u8::from(self.label_id.is_some())
     }
 
-    fn matches(&self, pair: &Assignment) -> bool {
+    pub fn matches(&self, pair: &Assignment) -> bool {
         self.asset_id.is_none_or(|a| a == pair.asset_id)
             && self.benchmark_id.as_ref().is_none_or(|b| *b == pair.benchmark_id)
             && self.label_id.is_none_or(|l| pair.label_ids.contains(&l))

@@ -59,27 +59,6 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         Ok(row.try_get("label_id")?)
     }
-
-    /// Pins a collection's STIG to a revision (`rev_id`), replacing any pin.
-    pub async fn pin_revision(
-        &self,
-        collection_id: i64,
-        benchmark_id: &str,
-        rev_id: &str,
-    ) -> Result<()> {
-        let mut write = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO collection_rev_map (collection_id, benchmark_id, rev_id) VALUES ($1, $2, $3)
-             ON CONFLICT (collection_id, benchmark_id) DO UPDATE SET rev_id = excluded.rev_id",
-        )
-        .bind(collection_id)
-        .bind(benchmark_id)
-        .bind(rev_id)
-        .execute(&mut *write.tx)
-        .await?;
-        write.commit().await?;
-        Ok(())
-    }
 }
 
 /// The size and mix of a synthetic installation.

@@ -138,3 +138,137 @@ fn effective(rows: Vec<GrantRow>) -> Option<EffectiveGrant> {
         grantees: winners.iter().map(|r| r.grantee.clone()).collect(),
     })
 }
+
+/// A raw grant of a collection, as the grant endpoints read and write it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantRecord {
+    pub grant_id: i64,
+    pub collection_id: i64,
+    pub user_id: Option<i64>,
+    pub user_group_id: Option<i64>,
+    pub role: Role,
+}
+
+impl Store {
+    /// One grant of a collection; `None` when the grant is absent or belongs elsewhere.
+    pub async fn grant_record(
+        &self,
+        collection_id: i64,
+        grant_id: i64,
+    ) -> Result<Option<GrantRecord>> {
+        let row = sqlx::query(
+            "SELECT grant_id, collection_id, user_id, user_group_id, role_id FROM collection_grant
+             WHERE grant_id = $1 AND collection_id = $2",
+        )
+        .bind(grant_id)
+        .bind(collection_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(GrantRecord {
+                grant_id: row.try_get("grant_id")?,
+                collection_id: row.try_get("collection_id")?,
+                user_id: row.try_get("user_id")?,
+                user_group_id: row.try_get("user_group_id")?,
+                role: Role::try_from(row.try_get::<i64, _>("role_id")?)
+                    .map_err(StoreError::Corrupt)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Adds grants to a collection; a grantee that already has one is a `Conflict`.
+    pub async fn insert_grants(
+        &self,
+        collection_id: i64,
+        grants: &[stigward_wire::collection::GrantWrite],
+    ) -> Result<Vec<i64>> {
+        let mut write = self.begin_write().await?;
+        let mut ids = Vec::new();
+        for grant in grants {
+            let row = sqlx::query(
+                "INSERT INTO collection_grant (collection_id, user_id, user_group_id, role_id)
+                 VALUES ($1, $2, $3, $4) RETURNING grant_id",
+            )
+            .bind(collection_id)
+            .bind(grant.user_id)
+            .bind(grant.user_group_id)
+            .bind(grant.role_id)
+            .fetch_one(&mut *write.tx)
+            .await
+            .map_err(|e| crate::conflict_on_unique(e, "grantee has a conflicting grant"))?;
+            ids.push(row.try_get("grant_id")?);
+        }
+        write.commit().await?;
+        Ok(ids)
+    }
+
+    /// Moves a grant to another grantee or role, keeping its id and ACL; a role change drops
+    /// the grant's `none` rules, which only restricted grants may hold.
+    pub async fn update_grant(
+        &self,
+        grant: &GrantRecord,
+        to: &stigward_wire::collection::GrantWrite,
+    ) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE collection_grant SET user_id = $2, user_group_id = $3, role_id = $4
+             WHERE grant_id = $1",
+        )
+        .bind(grant.grant_id)
+        .bind(to.user_id)
+        .bind(to.user_group_id)
+        .bind(to.role_id)
+        .execute(&mut *write.tx)
+        .await
+        .map_err(|e| crate::conflict_on_unique(e, "grantee has a conflicting grant"))?;
+        if to.role_id != grant.role.id() {
+            sqlx::query("DELETE FROM collection_grant_acl WHERE grant_id = $1 AND access = 'none'")
+                .bind(grant.grant_id)
+                .execute(&mut *write.tx)
+                .await?;
+        }
+        write.commit().await
+    }
+
+    pub async fn delete_grant(&self, grant_id: i64) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        sqlx::query("DELETE FROM collection_grant WHERE grant_id = $1")
+            .bind(grant_id)
+            .execute(&mut *write.tx)
+            .await?;
+        write.commit().await
+    }
+
+    /// Every grant of a user or group (`None`) in a collection, for the owner-set checks.
+    pub async fn grant_records(&self, collection_id: i64) -> Result<Vec<GrantRecord>> {
+        let rows = sqlx::query(
+            "SELECT grant_id FROM collection_grant WHERE collection_id = $1 ORDER BY grant_id",
+        )
+        .bind(collection_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            if let Some(grant) = self.grant_record(collection_id, row.try_get(0)?).await? {
+                out.push(grant);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `none` rules are only valid on restricted grants; removes them from every other grant.
+pub(crate) async fn drop_none_rules_of_unrestricted(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    collection_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM collection_grant_acl WHERE access = 'none' AND grant_id IN (
+             SELECT grant_id FROM collection_grant WHERE collection_id = $1 AND role_id <> 1)",
+    )
+    .bind(collection_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -4,20 +4,24 @@
 //! `FILTER (WHERE ..)`); the few places where they differ branch on [`Dialect`].
 
 pub mod access;
+pub mod acl;
 pub mod assets;
 pub mod ccis;
 pub mod clone;
+pub mod collection_stigs;
 pub mod collections;
 pub mod content;
 pub mod export;
 pub mod generate;
 pub mod grants;
+pub mod labels;
 pub mod metrics;
 pub mod review_batch;
 pub mod review_history;
 pub mod review_read;
 pub mod reviews;
 pub mod stigs;
+pub mod user_groups;
 pub mod users;
 
 use std::sync::Arc;

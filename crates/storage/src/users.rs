@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::Row;
 use stigward_wire::user::{CollectionGrantInfo, User, UserGroupRef, UserStatistics};
 
-use crate::{json_column, Result, Store, StoreError};
+use crate::{conflict_on_unique, json_column, Result, Store, StoreError};
 
 /// What the request pipeline needs to know about a token's user.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,33 @@ pub struct UserRow {
     pub last_access: Option<i64>,
     pub last_claims: Value,
     pub available: bool,
+}
+
+/// Optional parts of a user in reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserProjection {
+    pub collection_grants: bool,
+    pub statistics: bool,
+    pub user_groups: bool,
+    pub web_preferences: bool,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub username: Option<crate::collections::NameFilter>,
+    pub privilege: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A user write: creation or a change of name, status, direct grants and groups.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub username: Option<String>,
+    pub status: Option<String>,
+    /// `(collectionId, roleId)` pairs replacing the user's direct grants.
+    pub grants: Option<Vec<(i64, i64)>>,
+    pub groups: Option<Vec<i64>>,
 }
 
 /// The names under which a user's display name and email are read from the stored claims.
@@ -98,10 +125,26 @@ impl Store {
         names: &ClaimNames,
         with_web_preferences: bool,
     ) -> Result<User> {
+        let projection = UserProjection {
+            collection_grants: true,
+            statistics: true,
+            user_groups: true,
+            web_preferences: with_web_preferences,
+        };
+        self.user_view(user_id, names, projection).await
+    }
+
+    /// One user with the requested projections; `NotFound` when absent.
+    pub async fn user_view(
+        &self,
+        user_id: i64,
+        names: &ClaimNames,
+        p: UserProjection,
+    ) -> Result<User> {
         let row = sqlx::query(
             "SELECT user_id, username, last_access, last_claims, status, status_date,
                     status_user_id, created, web_preferences
-             FROM user_data WHERE user_id = $1",
+             FROM user_data WHERE user_id = $1 AND task_id IS NULL",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
@@ -109,7 +152,10 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let claims = json_column(&row.try_get::<String, _>("last_claims")?, "last_claims")?;
         let username: String = row.try_get("username")?;
-        let grants = self.effective_grants(user_id).await?;
+        let grants = match p.collection_grants || p.statistics {
+            true => self.effective_grants(user_id).await?,
+            false => Vec::new(),
+        };
         let grant_infos: Vec<CollectionGrantInfo> = grants.iter().map(|g| g.info()).collect();
         let prefs = json_column(&row.try_get::<String, _>("web_preferences")?, "web_preferences")?;
         Ok(User {
@@ -122,14 +168,17 @@ impl Store {
             status: row.try_get("status")?,
             status_date: stigward_domain::iso_seconds(row.try_get("status_date")?),
             status_user: row.try_get("status_user_id")?,
-            statistics: Some(UserStatistics {
-                created: stigward_domain::iso_seconds(row.try_get("created")?),
+            statistics: p.statistics.then(|| UserStatistics {
+                created: stigward_domain::iso_seconds(row.try_get("created").unwrap_or_default()),
                 collection_grant_count: grant_infos.len(),
                 last_claims: claims,
             }),
-            collection_grants: Some(grant_infos),
-            user_groups: Some(self.user_groups_of(user_id).await?),
-            web_preferences: with_web_preferences.then_some(prefs),
+            collection_grants: p.collection_grants.then_some(grant_infos),
+            user_groups: match p.user_groups {
+                true => Some(self.user_groups_of(user_id).await?),
+                false => None,
+            },
+            web_preferences: p.web_preferences.then_some(prefs),
         })
     }
 
@@ -165,4 +214,186 @@ fn stored_privileges(claims: &Value) -> stigward_wire::user::Privileges {
         create_collection: has("create_collection"),
         admin: has("admin"),
     }
+}
+
+impl Store {
+    /// Users by username, filtered; task accounts are never listed.
+    pub async fn users(
+        &self,
+        filter: &UserFilter,
+        names: &ClaimNames,
+        p: UserProjection,
+    ) -> Result<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT user_id, username, status, last_claims FROM user_data WHERE task_id IS NULL
+             ORDER BY username",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let username: String = row.try_get("username")?;
+            let status: String = row.try_get("status")?;
+            let claims = json_column(&row.try_get::<String, _>("last_claims")?, "last_claims")?;
+            let privileges = stored_privileges(&claims);
+            let privileged = match filter.privilege.as_deref() {
+                Some("admin") => privileges.admin,
+                Some("create_collection") => privileges.create_collection,
+                _ => true,
+            };
+            let wanted = filter.username.as_ref().is_none_or(|f| f.matches(&username))
+                && filter.status.as_ref().is_none_or(|s| *s == status)
+                && privileged;
+            if wanted {
+                out.push(self.user_view(row.try_get("user_id")?, names, p).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Collection ids that are not enabled collections.
+    pub async fn invalid_collections(&self, ids: &[i64]) -> Result<bool> {
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT 1 FROM collection WHERE collection_id = $1 AND state = 'enabled'",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            if row.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Creates a pre-registered user (never logged in: no last access, empty claims).
+    pub async fn create_user(&self, change: &UserChange, now: i64) -> Result<i64> {
+        let mut write = self.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO user_data (username, created, status_date) VALUES ($1, $2, $2)
+             RETURNING user_id",
+        )
+        .bind(&change.username)
+        .bind(now)
+        .fetch_one(&mut *write.tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "Duplicate name exists."))?;
+        let user_id: i64 = row.try_get("user_id")?;
+        apply_user_links(&mut write.tx, user_id, change).await?;
+        write.commit().await?;
+        Ok(user_id)
+    }
+
+    /// Changes a user; a status change records who made it and when.
+    pub async fn update_user(
+        &self,
+        user_id: i64,
+        change: &UserChange,
+        by: i64,
+        now: i64,
+    ) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        if let Some(username) = &change.username {
+            sqlx::query("UPDATE user_data SET username = $2 WHERE user_id = $1")
+                .bind(user_id)
+                .bind(username)
+                .execute(&mut *write.tx)
+                .await
+                .map_err(|e| conflict_on_unique(e, "Duplicate name exists."))?;
+        }
+        if let Some(status) = &change.status {
+            sqlx::query(
+                "UPDATE user_data SET status = $2, status_user_id = $3, status_date = $4
+                 WHERE user_id = $1",
+            )
+            .bind(user_id)
+            .bind(status)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *write.tx)
+            .await?;
+        }
+        apply_user_links(&mut write.tx, user_id, change).await?;
+        write.commit().await
+    }
+
+    pub async fn delete_user(&self, user_id: i64) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        sqlx::query("DELETE FROM user_data WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *write.tx)
+            .await?;
+        write.commit().await
+    }
+
+    pub async fn web_preferences(&self, user_id: i64) -> Result<Value> {
+        let row = sqlx::query("SELECT web_preferences FROM user_data WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        json_column(&row.try_get::<String, _>(0)?, "web_preferences")
+    }
+
+    pub async fn set_web_preferences(&self, user_id: i64, prefs: &Value) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        sqlx::query("UPDATE user_data SET web_preferences = $2 WHERE user_id = $1")
+            .bind(user_id)
+            .bind(prefs.to_string())
+            .execute(&mut *write.tx)
+            .await?;
+        write.commit().await
+    }
+}
+
+/// Replaces a user's direct grants (keeping the ids of collections that stay) and groups.
+async fn apply_user_links(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    change: &UserChange,
+) -> Result<()> {
+    if let Some(grants) = &change.grants {
+        let rows =
+            sqlx::query("SELECT grant_id, collection_id FROM collection_grant WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        for row in &rows {
+            let collection: i64 = row.try_get("collection_id")?;
+            if !grants.iter().any(|(c, _)| *c == collection) {
+                sqlx::query("DELETE FROM collection_grant WHERE grant_id = $1")
+                    .bind(row.try_get::<i64, _>("grant_id")?)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        for (collection_id, role_id) in grants {
+            sqlx::query(
+                "INSERT INTO collection_grant (collection_id, user_id, role_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (collection_id, user_id) WHERE user_id IS NOT NULL
+                 DO UPDATE SET role_id = excluded.role_id",
+            )
+            .bind(collection_id)
+            .bind(user_id)
+            .bind(role_id)
+            .execute(&mut **tx)
+            .await?;
+            crate::grants::drop_none_rules_of_unrestricted(tx, *collection_id).await?;
+        }
+    }
+    if let Some(groups) = &change.groups {
+        sqlx::query("DELETE FROM user_group_user_map WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+        for group in groups.iter().collect::<std::collections::BTreeSet<_>>() {
+            sqlx::query("INSERT INTO user_group_user_map (user_group_id, user_id) VALUES ($1, $2)")
+                .bind(group)
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
 }

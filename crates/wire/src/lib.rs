@@ -65,3 +65,8 @@ pub mod opt_id_string {
         }
     }
 }
+
+/// An id string in a body array (`["12", "13"]`), checked as the contract's `StringIntId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(transparent)]
+pub struct IdString(#[serde(with = "id_string")] pub i64);

@@ -77,3 +77,105 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_preferences: Option<Value>,
 }
+
+/// A grant in user and group bodies: `{collectionId, roleId}`.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CollectionGrantWrite {
+    #[serde(with = "crate::id_string")]
+    pub collection_id: i64,
+    pub role_id: i64,
+}
+
+/// `POST /users` and `PUT`/`PATCH /users/{userId}` bodies (PATCH: every key optional).
+#[derive(Debug, Clone, Default, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserWrite {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub collection_grants: Option<Vec<CollectionGrantWrite>>,
+    #[serde(default)]
+    pub user_groups: Option<Vec<crate::IdString>>,
+}
+
+/// `PATCH /user/web-preferences`.
+#[derive(Debug, Clone, Default, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebPreferencesPatch {
+    #[serde(default)]
+    pub dark_mode: Option<bool>,
+    #[serde(default)]
+    pub last_whats_new: Option<String>,
+}
+
+/// `POST`/`PUT`/`PATCH /user-groups` bodies.
+#[derive(Debug, Clone, Default, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserGroupWrite {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, with = "crate::collection::double_option")]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub user_ids: Option<Vec<crate::IdString>>,
+    #[serde(default)]
+    pub collection_grants: Option<Vec<CollectionGrantWrite>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMember {
+    #[serde(with = "crate::id_string")]
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupGrant {
+    pub role_id: i64,
+    pub collection: GroupCollection,
+}
+
+/// A collection in a group's grants; the name is null for a deleted collection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupCollection {
+    #[serde(with = "crate::id_string")]
+    pub collection_id: i64,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribution {
+    #[serde(with = "crate::opt_id_string")]
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub ts: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attributions {
+    pub created: Attribution,
+    pub modified: Attribution,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroup {
+    #[serde(with = "crate::id_string")]
+    pub user_group_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<GroupMember>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection_grants: Option<Vec<GroupGrant>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributions: Option<Attributions>,
+}
