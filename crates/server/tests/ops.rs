@@ -262,7 +262,7 @@ async fn seed_source(server: &TestServer, assets: usize) -> Source {
         let labels: Vec<&str> = if i % 2 == 0 { vec!["web"] } else { vec![] };
         let asset = serde_json::json!({"name": format!("host-{i:03}"), "collectionId": collection_id,
             "description": null, "ip": "10.0.0.1", "noncomputing": false,
-            "metadata": {"rack": i}, "stigs": [benchmark_id], "labelNames": labels});
+            "metadata": {"rack": i.to_string()}, "stigs": [benchmark_id], "labelNames": labels});
         let (status, body) = server.send("POST", &admin, "/assets", asset).await;
         assert_eq!(status, 201, "{body}");
     }
