@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::handlers::{asset, collection, metrics, operation, review, stig, user};
+use crate::handlers::{appdata, asset, collection, metrics, operation, review, stig, user};
 use crate::state::AppState;
 
 /// The `/api` routes. Multipart uploads get the upload limit; everything else the JSON limit.
@@ -155,6 +155,7 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .delete(user::delete_user_group),
         )
         // Operation
+        .route("/op/appdata", post(appdata::replace_app_data).layer(upload))
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
@@ -238,6 +239,7 @@ pub const OPERATIONS: &[&str] = &[
     "patchUserGroup",
     "putUserGroup",
     "deleteUserGroup",
+    "replaceAppData",
     "getConfiguration",
     "getDefinition",
 ];
