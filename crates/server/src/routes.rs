@@ -155,7 +155,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .delete(user::delete_user_group),
         )
         // Operation
-        .route("/op/appdata", post(appdata::replace_app_data).layer(upload))
+        .route(
+            "/op/appdata",
+            get(appdata::get_app_data).post(appdata::replace_app_data).layer(upload),
+        )
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
@@ -239,6 +242,7 @@ pub const OPERATIONS: &[&str] = &[
     "patchUserGroup",
     "putUserGroup",
     "deleteUserGroup",
+    "getAppData",
     "replaceAppData",
     "getConfiguration",
     "getDefinition",

@@ -106,6 +106,8 @@ enum Src {
     /// The later of two datetimes.
     Later(&'static str, &'static str),
     Zero,
+    /// An integer written after the whole table is in (a reference within the table).
+    Deferred(&'static str),
 }
 
 struct Mapping {
@@ -133,6 +135,7 @@ const MAPPINGS: &[Mapping] = &[
             ("status", Text("status")),
             ("status_date", Time("statusDate")),
             ("web_preferences", Json("webPreferences")),
+            ("status_user_id", Deferred("statusUser")),
             ("task_id", Int("taskId")),
         ],
         guard: None,
@@ -518,6 +521,7 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
         ReleaseNum(c) => Bind::Real(text(c)?.and_then(|r| r.parse().ok()).unwrap_or(0.0)),
         Later(a, b) => Bind::Int(time(a)?.max(time(b)?)),
         Zero => Bind::Int(Some(0)),
+        Deferred(_) => Bind::Int(None),
     })
 }
 
@@ -695,5 +699,123 @@ mod tests {
         assert!(parse(truncated).is_err());
         assert!(parse(&good.replace("[\"X\",\"t\"]", "[\"X\"]")).is_err());
         assert!(parse("not json").is_err());
+    }
+}
+
+/// One exported table: its upstream name, columns (sorted) and rows.
+#[derive(Debug, Clone)]
+pub struct ExportTable {
+    pub name: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Src {
+    /// The upstream column this source reads, when the value is stored as such (derived
+    /// values, such as digests and sort numbers, are not exported).
+    fn stored(self) -> Option<&'static str> {
+        match self {
+            Int(c)
+            | Text(c)
+            | TextOr(c, _)
+            | Time(c)
+            | Json(c)
+            | Flag(c)
+            | Bytes(c)
+            | Uuid(c)
+            | Deferred(c) => Some(c),
+            Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => None,
+        }
+    }
+}
+
+fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value> {
+    let text = |c: &str| -> Result<Value> {
+        Ok(row.try_get::<Option<String>, _>(c)?.map_or(Value::Null, Value::String))
+    };
+    Ok(match src {
+        Int(_) | Deferred(_) => {
+            row.try_get::<Option<i64>, _>(column)?.map_or(Value::Null, Value::from)
+        }
+        Text(_) | TextOr(..) | Json(_) => text(column)?,
+        Time(_) => match row.try_get::<Option<i64>, _>(column)? {
+            Some(t) => Value::String(
+                chrono::DateTime::from_timestamp(t, 0)
+                    .unwrap_or_default()
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+            ),
+            None => Value::Null,
+        },
+        Flag(_) => Value::Bool(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0) != 0),
+        Bytes(_) => buffer_value(&row.try_get::<Vec<u8>, _>(column)?),
+        Uuid(_) => {
+            let text: String = row.try_get(column)?;
+            let parsed = uuid::Uuid::parse_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("label uuid {text}: {e}")))?;
+            let b = parsed.as_bytes();
+            let mut swapped = Vec::with_capacity(16);
+            swapped.extend_from_slice(&b[6..8]);
+            swapped.extend_from_slice(&b[4..6]);
+            swapped.extend_from_slice(&b[0..4]);
+            swapped.extend_from_slice(&b[8..16]);
+            buffer_value(&swapped)
+        }
+        Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => Value::Null,
+    })
+}
+
+fn buffer_value(bytes: &[u8]) -> Value {
+    let data = match bytes.is_empty() {
+        true => String::new(),
+        false => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(bytes)),
+    };
+    serde_json::json!({"type": "Buffer", "data": data})
+}
+
+impl Store {
+    /// Every table in STIG Manager's layout, alphabetically, with `current_rev` produced from
+    /// our derived data.
+    // Known shortcoming: upstream surrogate keys we do not keep (ccId, ftId, rgrccId, claId,
+    // ugumId, crId, vdId), revision `active` and the stig_asset_map counters are not exported.
+    pub async fn export_app_data(&self) -> Result<Vec<ExportTable>> {
+        let mut tables = Vec::new();
+        for mapping in MAPPINGS {
+            tables.push(self.export_table(mapping, mapping.target, mapping.source, "").await?);
+        }
+        let revision = MAPPINGS.iter().find(|m| m.source == "revision");
+        if let Some(revision) = revision {
+            let only_current = "WHERE rev_id IN (SELECT rev_id FROM current_rev)";
+            tables
+                .push(self.export_table(revision, "revision", "current_rev", only_current).await?);
+        }
+        tables.sort_by_key(|t| t.name);
+        Ok(tables)
+    }
+
+    async fn export_table(
+        &self,
+        mapping: &Mapping,
+        from: &str,
+        name: &'static str,
+        filter: &str,
+    ) -> Result<ExportTable> {
+        let mut stored: Vec<(&'static str, &'static str, Src)> = mapping
+            .columns
+            .iter()
+            .filter_map(|(ours, src)| src.stored().map(|theirs| (theirs, *ours, *src)))
+            .collect();
+        stored.sort_by_key(|(theirs, _, _)| *theirs);
+        let ours: Vec<&str> = stored.iter().map(|(_, o, _)| *o).collect();
+        let key = mapping.columns[0].0;
+        let statement = format!("SELECT {} FROM {from} {filter} ORDER BY {key}", ours.join(", "));
+        let rows = sqlx::query(&statement).fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let values: Result<Vec<Value>> =
+                stored.iter().map(|(_, o, src)| export_value(row, o, *src)).collect();
+            out.push(values?);
+        }
+        Ok(ExportTable { name, columns: stored.iter().map(|(t, _, _)| *t).collect(), rows: out })
     }
 }

@@ -1,5 +1,6 @@
-//! The Operation tag's application data: replacing everything with a STIG Manager JSONL file
-//! (plain or gzip). Behind `STIGMAN_EXPERIMENTAL_APPDATA` and `elevate=true`, as upstream.
+//! The Operation tag's application data: exporting all of it, or replacing all of it with a
+//! STIG Manager JSONL file (plain or gzip). Behind `STIGMAN_EXPERIMENTAL_APPDATA` and
+//! `elevate=true`, as upstream.
 
 use std::io::Read;
 
@@ -82,4 +83,55 @@ fn decode(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<String> {
         bytes.to_vec()
     };
     String::from_utf8(raw).map_err(|_| ApiError::client("the application data is not UTF-8"))
+}
+
+/// Exports all application data as STIG Manager's JSONL: a header, the table list, then each
+/// table's column line and rows. Gzip unless `format=jsonl`.
+// Known shortcoming: the export is built in memory before it is sent, not streamed.
+pub async fn get_app_data(
+    caller: Caller<scope::OpRead>,
+    State(state): State<AppState>,
+    mut params: Params,
+) -> ApiResult<Response> {
+    let format = params.choice("format", &["gzip", "jsonl"])?;
+    params.flag("elevate")?;
+    params.finish()?;
+    gate(&state, &caller)?;
+    let tables = state.store.export_app_data().await?;
+    let mut out = String::new();
+    let header = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": {"branch": "na", "sha": "na", "tag": "na", "describe": "na"},
+        "date": stigward_domain::iso_millis(caller.now),
+        "lastMigration": state.store.last_migration(),
+    });
+    let list: Vec<Value> =
+        tables.iter().map(|t| json!({"table": t.name, "rowCount": t.rows.len()})).collect();
+    let total: usize = tables.iter().map(|t| t.rows.len()).sum();
+    out.push_str(&format!("{header}\n{}\n", json!({"tables": list, "totalRows": total})));
+    for table in &tables {
+        let columns: Vec<String> = table.columns.iter().map(|c| format!("`{c}`")).collect();
+        let head = json!({"table": table.name, "columns": columns.join(","), "rowCount": table.rows.len()});
+        out.push_str(&format!("{head}\n"));
+        for row in &table.rows {
+            out.push_str(&format!("{}\n", Value::Array(row.clone())));
+        }
+    }
+    let date =
+        chrono::DateTime::from_timestamp(caller.now, 0).unwrap_or_default().format("%Y-%m-%d");
+    let name = format!("appdata-v{}_{date}", state.store.last_migration());
+    let (body, kind, file) = match format.as_deref() {
+        Some("jsonl") => (out.into_bytes(), "application/jsonl", format!("{name}.jsonl")),
+        _ => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut gz, out.as_bytes())
+                .and_then(|_| gz.finish())
+                .map(|bytes| (bytes, "application/gzip", format!("{name}.jsonl.gz")))
+                .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?
+        }
+    };
+    let disposition = format!("attachment; filename=\"{file}\"");
+    let headers =
+        [(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, disposition)];
+    Ok((StatusCode::OK, headers, body).into_response())
 }
