@@ -1708,3 +1708,28 @@ async fn appdata_exports_again_row_by_row() {
     assert_eq!(counters, 36, "stig_asset_map keeps saId, assetId and benchmarkId only");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn elevated_writes_may_not_carry_settings_labels_or_metadata() {
+    let w = world().await;
+    let s = &w.server;
+    let path = format!("/collections/{}?elevate=true", w.alpha);
+    let grants = json!([{"userId": w.ids["owner"], "roleId": 4}]);
+    let detail = json!("Elevated requests cannot set collection settings, labels, or metadata.");
+    let with_settings =
+        json!({"name": "Alpha", "grants": grants, "settings": {"history": {"maxReviews": 1}}});
+    let (status, body) = s.send("PUT", &w.admin, &path, with_settings).await;
+    assert_eq!((status, body["detail"].clone()), (403, detail.clone()));
+    let with_labels = json!({"labels": []});
+    let (status, body) = s.send("PATCH", &w.admin, &path, with_labels).await;
+    assert_eq!((status, body["detail"].clone()), (403, detail));
+    let (status, body) =
+        s.send("PUT", &w.admin, &path, json!({"name": "Alpha2", "grants": grants})).await;
+    assert_eq!((status, body["name"].clone()), (200, json!("Alpha2")), "{body}");
+    let missing = "/collections/999999?elevate=true";
+    let (status, body) = s.send("PATCH", &w.admin, missing, json!({"name": "x"})).await;
+    assert_eq!((status, body["detail"].clone()), (404, json!("Collection not found")));
+    let (status, _) = s.send("PATCH", &w.owner, "/collections/999999", json!({"name": "x"})).await;
+    assert_eq!(status, 403);
+    w.server.stop().await;
+}
