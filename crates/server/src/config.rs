@@ -130,6 +130,9 @@ pub struct ServeConfig {
     /// Largest uploaded file (multipart/form-data), in bytes.
     #[arg(long, env = "STIGMAN_API_MAX_UPLOAD", default_value_t = 1_073_741_824)]
     pub max_upload: usize,
+    /// Enables `GET`/`POST /op/appdata` (export and replace all application data).
+    #[arg(long, env = "STIGMAN_EXPERIMENTAL_APPDATA", default_value_t = false, action = clap::ArgAction::Set)]
+    pub experimental_appdata: bool,
     /// Classification shown in exports and the configuration (NONE, U, CUI, C, S, TS, SCI).
     #[arg(long, env = "STIGMAN_CLASSIFICATION", default_value = "U")]
     pub classification: String,
@@ -203,6 +206,7 @@ impl fmt::Debug for ServeConfig {
             .field("max_json_body", &self.max_json_body)
             .field("max_upload", &self.max_upload)
             .field("classification", &self.classification)
+            .field("experimental_appdata", &self.experimental_appdata)
             .field("oidc_provider", &self.external_provider())
             .field("jwt_aud_value", &self.jwt_aud_value)
             .field("dev_allow_insecure_tokens", &self.dev_allow_insecure_tokens)

@@ -6,7 +6,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    asset, collection, collection_stream, metrics, operation, review, review_history, stig, user,
+    appdata, asset, collection, collection_stream, metrics, operation, review, review_history,
+    stig, user,
 };
 use crate::state::AppState;
 
@@ -276,6 +277,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .delete(user::delete_user_group),
         )
         // Operation
+        .route(
+            "/op/appdata",
+            get(appdata::get_app_data).post(appdata::replace_app_data).layer(upload),
+        )
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
         .route("/op/state", get(operation::get_state))
@@ -405,6 +410,8 @@ pub const OPERATIONS: &[&str] = &[
     "patchUserGroup",
     "putUserGroup",
     "deleteUserGroup",
+    "getAppData",
+    "replaceAppData",
     "getConfiguration",
     "getDefinition",
     "getState",

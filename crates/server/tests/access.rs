@@ -1308,3 +1308,428 @@ fn the_route_table_covers_this_issues_operations() {
         assert!(documented.contains(*id), "{id} is served but not in openapi.yaml");
     }
 }
+
+/// The rows of one table of appdata.jsonl as column → value maps.
+fn appdata_rows(text: &str, table: &str) -> Vec<serde_json::Map<String, Value>> {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let head: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        if head["table"] == table && head.get("columns").is_some() {
+            let columns: Vec<String> = head["columns"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .map(|c| c.trim_matches('`').to_string())
+                .collect();
+            let count = head["rowCount"].as_u64().unwrap() as usize;
+            return lines[i + 1..=i + count]
+                .iter()
+                .map(|row| {
+                    let values: Vec<Value> = serde_json::from_str(row).unwrap();
+                    columns.iter().cloned().zip(values).collect()
+                })
+                .collect();
+        }
+    }
+    panic!("no table {table}");
+}
+
+async fn post_appdata(
+    s: &TestServer,
+    token: &str,
+    query: &str,
+    body: Vec<u8>,
+    kind: &str,
+) -> (u16, String) {
+    let response = s
+        .client
+        .post(s.url(&format!("/op/appdata{query}")))
+        .bearer_auth(token)
+        .header("content-type", kind)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// What a user's effective role per enabled collection must be, from the file's rows: a direct
+/// grant wins outright, otherwise the highest role among the user's groups.
+fn expected_roles(text: &str, user_id: i64) -> std::collections::BTreeMap<i64, i64> {
+    let enabled: BTreeSet<i64> = appdata_rows(text, "collection")
+        .iter()
+        .filter(|c| c["state"] == "enabled")
+        .map(|c| c["collectionId"].as_i64().unwrap())
+        .collect();
+    let groups: BTreeSet<i64> = appdata_rows(text, "user_group_user_map")
+        .iter()
+        .filter(|m| m["userId"].as_i64() == Some(user_id))
+        .map(|m| m["userGroupId"].as_i64().unwrap())
+        .collect();
+    let mut direct = std::collections::BTreeMap::new();
+    let mut via_groups: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for g in appdata_rows(text, "collection_grant") {
+        let collection = g["collectionId"].as_i64().unwrap();
+        let role = g["roleId"].as_i64().unwrap();
+        if !enabled.contains(&collection) {
+            continue;
+        }
+        if g["userId"].as_i64() == Some(user_id) {
+            direct.insert(collection, role);
+        } else if g["userGroupId"].as_i64().is_some_and(|ug| groups.contains(&ug)) {
+            let best = via_groups.entry(collection).or_insert(role);
+            *best = (*best).max(role);
+        }
+    }
+    for (collection, role) in direct {
+        via_groups.insert(collection, role);
+    }
+    via_groups
+}
+
+#[tokio::test]
+async fn appdata_loads_and_roles_follow_its_grants() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    let admin = s.token("stigmanadmin", &["admin", "create_collection"]);
+    let (status, _) =
+        post_appdata(&s, &admin, "", text.clone().into_bytes(), "application/jsonl").await;
+    assert_eq!(status, 403, "elevation is required");
+
+    // gzip is accepted; the reply is JSONL ending in success
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let (status, reply) =
+        post_appdata(&s, &admin, "?elevate=true", gz.finish().unwrap(), "application/gzip").await;
+    assert_eq!(status, 200, "{reply}");
+    let last: Value = serde_json::from_str(reply.lines().last().unwrap()).unwrap();
+    assert_eq!(last, json!({"status": "success"}), "{reply}");
+    let listed: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(reply.lines().next().unwrap()).unwrap(), listed);
+
+    // every table is written whole, except cci mappings whose rule the file lacks
+    let rules: BTreeSet<i64> = appdata_rows(&text, "rev_group_rule_map")
+        .iter()
+        .map(|r| r["rgrId"].as_i64().unwrap())
+        .collect();
+    for step in reply.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        let (Some(table), Some(count)) = (step["table"].as_str(), step["valueCount"].as_u64())
+        else {
+            continue;
+        };
+        if count == 0 {
+            continue;
+        }
+        let rows = appdata_rows(&text, table);
+        let expected = match table {
+            "rev_group_rule_cci_map" => {
+                rows.iter().filter(|r| rules.contains(&r["rgrId"].as_i64().unwrap())).count()
+            }
+            _ => rows.len(),
+        };
+        assert_eq!(count as usize, expected, "{table}");
+    }
+    let (_, users) = s.get(&admin, "/users").await;
+    let people = appdata_rows(&text, "user_data").iter().filter(|u| u["taskId"].is_null()).count();
+    assert_eq!(users.as_array().unwrap().len(), people);
+
+    // the admin's elevated view lists every enabled collection of the file
+    let admin = s.token("stigmanadmin", &["admin", "create_collection"]);
+    let (_, all) = s.get(&admin, "/collections?elevate=true").await;
+    let expected: BTreeSet<String> = appdata_rows(&text, "collection")
+        .iter()
+        .filter(|c| c["state"] == "enabled")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names(&all, "name"), expected);
+
+    // every available user sees exactly the collections the file grants, at the granted role
+    let all_ids: BTreeSet<i64> = appdata_rows(&text, "collection")
+        .iter()
+        .filter(|c| c["state"] == "enabled")
+        .map(|c| c["collectionId"].as_i64().unwrap())
+        .collect();
+    let mut checked_roles = BTreeSet::new();
+    for user in appdata_rows(&text, "user_data") {
+        if !user["taskId"].is_null() {
+            continue;
+        }
+        let username = user["username"].as_str().unwrap();
+        let token = s.token(username, &[]);
+        if user["status"] == "unavailable" {
+            let (status, _) = s.get(&token, "/user").await;
+            assert_eq!(status, 403, "{username} is unavailable");
+            continue;
+        }
+        let roles = expected_roles(&text, user["userId"].as_i64().unwrap());
+        let (status, listed) = s.get(&token, "/collections").await;
+        assert_eq!(status, 200);
+        let ids: BTreeSet<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["collectionId"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ids, roles.keys().copied().collect(), "{username}");
+        for collection in &all_ids {
+            let role = roles.get(collection).copied();
+            let (status, _) = s.get(&token, &format!("/collections/{collection}")).await;
+            assert_eq!(
+                status,
+                if role.is_some() { 200 } else { 403 },
+                "{username} in {collection}"
+            );
+            let (status, _) = s.get(&token, &format!("/collections/{collection}/grants")).await;
+            let manage = role.is_some_and(|r| r >= 3);
+            assert_eq!(status, if manage { 200 } else { 403 }, "{username} grants of {collection}");
+            let (status, _) = s.get(&token, &format!("/assets?collectionId={collection}")).await;
+            assert_eq!(
+                status,
+                if role.is_some() { 200 } else { 403 },
+                "{username} assets of {collection}"
+            );
+            if let Some(role) = role {
+                checked_roles.insert(role);
+            }
+        }
+    }
+    assert_eq!(checked_roles, BTreeSet::from([1, 2, 3, 4]), "every role is exercised");
+
+    restricted_acl_holds(&s, &text).await;
+    s.stop().await;
+}
+
+/// A restricted user with ACL rules in the file sees only assets those rules name or reach.
+async fn restricted_acl_holds(s: &TestServer, text: &str) {
+    let acl = appdata_rows(text, "collection_grant_acl");
+    let grants = appdata_rows(text, "collection_grant");
+    let users = appdata_rows(text, "user_data");
+    for rule in &acl {
+        let grant = grants.iter().find(|g| g["grantId"] == rule["grantId"]).unwrap();
+        if grant["roleId"] != 1 || grant["userId"].is_null() {
+            continue;
+        }
+        let user = users.iter().find(|u| u["userId"] == grant["userId"]).unwrap();
+        let token = s.token(user["username"].as_str().unwrap(), &[]);
+        let path = format!("/assets?collectionId={}", grant["collectionId"]);
+        let (status, assets) = s.get(&token, &path).await;
+        assert_eq!(status, 200);
+        let named: BTreeSet<String> = acl
+            .iter()
+            .filter(|r| r["grantId"] == grant["grantId"] && r["assetId"].is_number())
+            .map(|r| r["assetId"].to_string())
+            .collect();
+        let seen: BTreeSet<String> = assets
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["assetId"].as_str().unwrap().to_string())
+            .collect();
+        let only_asset_rules = acl
+            .iter()
+            .filter(|r| r["grantId"] == grant["grantId"])
+            .all(|r| r["assetId"].is_number() && r["access"] != "none");
+        if only_asset_rules {
+            assert!(seen.is_subset(&named), "{seen:?} ⊄ {named:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_appdata_leaves_the_previous_data_untouched() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    let admin = s.token("admin", &["admin", "create_collection"]);
+    let (status, _) = s
+        .send("POST", &admin, "/collections?elevate=true", json!({"name": "Keep me", "grants": []}))
+        .await;
+    assert_eq!(status, 201);
+    let truncated: String =
+        text.lines().take(text.lines().count() - 3).collect::<Vec<_>>().join("\n");
+    let broken_row = text.replacen("[29,21,", "[\"x\",21,", 1);
+    let cases = [truncated.into_bytes(), b"{not json".to_vec(), broken_row.into_bytes()];
+    for body in cases {
+        let (status, reply) =
+            post_appdata(&s, &admin, "?elevate=true", body, "application/jsonl").await;
+        assert_eq!(status, 200);
+        let last: Value = serde_json::from_str(reply.lines().last().unwrap()).unwrap();
+        assert_eq!(last["status"], "fail", "{reply}");
+        let (_, all) = s.get(&admin, "/collections?elevate=true").await;
+        assert_eq!(names(&all, "name"), BTreeSet::from(["Keep me".to_string()]));
+    }
+    let (status, _) =
+        post_appdata(&s, &admin, "?elevate=true", vec![0x1f, 0x8b, 1, 2], "application/gzip").await;
+    assert_eq!(status, 400);
+    s.stop().await;
+    let off = TestServer::start().await;
+    let admin = off.token("admin", &["admin"]);
+    let (status, reply) =
+        post_appdata(&off, &admin, "?elevate=true", text.into_bytes(), "application/jsonl").await;
+    assert_eq!(status, 404, "{reply}");
+    off.stop().await;
+}
+
+/// A value as the round trip must keep it: JSON held in text compares by meaning, and the
+/// few columns where our schema stores "" for upstream's NULL compare as NULL.
+fn normal(table: &str, column: &str, value: &Value) -> Value {
+    let lossy = matches!(
+        (table, column),
+        ("rev_group_rule_map", "severity" | "title" | "version") | ("review", "detail" | "comment")
+    );
+    match value {
+        Value::String(s) if s.is_empty() && lossy => Value::Null,
+        Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
+            serde_json::from_str(s).unwrap_or_else(|_| value.clone())
+        }
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn appdata_exports_again_row_by_row() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let (status, reply) =
+        post_appdata(&s, &admin, "?elevate=true", text.clone().into_bytes(), "application/jsonl")
+            .await;
+    assert!(status == 200 && reply.ends_with("{\"status\":\"success\"}\n"), "{reply}");
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let response = s
+        .client
+        .get(s.url("/op/appdata?elevate=true&format=jsonl"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains(".jsonl\""), "{disposition}");
+    let exported = response.text().await.unwrap();
+    let gz =
+        s.client.get(s.url("/op/appdata?elevate=true")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(gz.headers()["content-type"], "application/gzip");
+
+    let rules: BTreeSet<i64> = appdata_rows(&text, "rev_group_rule_map")
+        .iter()
+        .map(|r| r["rgrId"].as_i64().unwrap())
+        .collect();
+    let list: Value = serde_json::from_str(exported.lines().nth(1).unwrap()).unwrap();
+    let mut compared = 0;
+    for entry in list["tables"].as_array().unwrap() {
+        let table = entry["table"].as_str().unwrap();
+        // the exporting admin's own row legitimately changed: its token was just used
+        let not_caller = |r: &serde_json::Map<String, Value>| {
+            table != "user_data" || r["username"] != "stigmanadmin"
+        };
+        let ours: Vec<_> = appdata_rows(&exported, table).into_iter().filter(not_caller).collect();
+        let theirs: Vec<_> = appdata_rows(&text, table)
+            .into_iter()
+            .filter(|r| {
+                table != "rev_group_rule_cci_map" || rules.contains(&r["rgrId"].as_i64().unwrap())
+            })
+            .filter(not_caller)
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{table} row count");
+        let Some(first) = ours.first() else { continue };
+        let columns: Vec<&String> = first.keys().collect();
+        let shape = |rows: &[serde_json::Map<String, Value>]| -> Vec<String> {
+            let mut out: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let values: Vec<Value> = columns
+                        .iter()
+                        .map(|c| {
+                            let value = r
+                                .get(*c)
+                                .unwrap_or_else(|| panic!("{table}.{c} is not an upstream column"));
+                            normal(table, c, value)
+                        })
+                        .collect();
+                    Value::Array(values).to_string()
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let (ours, theirs) = (shape(&ours), shape(&theirs));
+        let only_ours: Vec<&String> = ours.iter().filter(|r| !theirs.contains(r)).collect();
+        let only_theirs: Vec<&String> = theirs.iter().filter(|r| !ours.contains(r)).collect();
+        assert!(
+            only_ours.is_empty() && only_theirs.is_empty(),
+            "{table}: exported {only_ours:?}, file {only_theirs:?}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 18, "only {compared} tables compared");
+    // what the export leaves out is exactly the documented list
+    let mut omitted = BTreeSet::new();
+    for line in text.lines().skip(2) {
+        let head: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        let (Some(table), Some(columns)) = (head["table"].as_str(), head["columns"].as_str())
+        else {
+            continue;
+        };
+        let ours: BTreeSet<String> = exported
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|h| h["table"] == table && h.get("columns").is_some())
+            .map(|h| {
+                h["columns"]
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .map(|c| c.trim_matches('`').to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for column in columns.split(',').map(|c| c.trim_matches('`')) {
+            if !ours.contains(column) {
+                omitted.insert(format!("{table}.{column}"));
+            }
+        }
+    }
+    let counters = omitted.iter().filter(|c| c.starts_with("stig_asset_map.")).count();
+    omitted.retain(|c| !c.starts_with("stig_asset_map.") && !c.starts_with("default_rev."));
+    let documented: BTreeSet<String> = [
+        "check_content.ccId",
+        "collection_label_asset_map.claId",
+        "collection_rev_map.crId",
+        "current_rev.active",
+        "fix_text.ftId",
+        "rev_group_rule_cci_map.rgrccId",
+        "revision.active",
+        "user_group_user_map.ugumId",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    assert_eq!(omitted, documented);
+    assert_eq!(counters, 36, "stig_asset_map keeps saId, assetId and benchmarkId only");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn elevated_writes_may_not_carry_settings_labels_or_metadata() {
+    let w = world().await;
+    let s = &w.server;
+    let path = format!("/collections/{}?elevate=true", w.alpha);
+    let grants = json!([{"userId": w.ids["owner"], "roleId": 4}]);
+    let detail = json!("Elevated requests cannot set collection settings, labels, or metadata.");
+    let with_settings =
+        json!({"name": "Alpha", "grants": grants, "settings": {"history": {"maxReviews": 1}}});
+    let (status, body) = s.send("PUT", &w.admin, &path, with_settings).await;
+    assert_eq!((status, body["detail"].clone()), (403, detail.clone()));
+    let with_labels = json!({"labels": []});
+    let (status, body) = s.send("PATCH", &w.admin, &path, with_labels).await;
+    assert_eq!((status, body["detail"].clone()), (403, detail));
+    let (status, body) =
+        s.send("PUT", &w.admin, &path, json!({"name": "Alpha2", "grants": grants})).await;
+    assert_eq!((status, body["name"].clone()), (200, json!("Alpha2")), "{body}");
+    let missing = "/collections/999999?elevate=true";
+    let (status, body) = s.send("PATCH", &w.admin, missing, json!({"name": "x"})).await;
+    assert_eq!((status, body["detail"].clone()), (404, json!("Collection not found")));
+    let (status, _) = s.send("PATCH", &w.owner, "/collections/999999", json!({"name": "x"})).await;
+    assert_eq!(status, 403);
+    w.server.stop().await;
+}

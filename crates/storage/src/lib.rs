@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod acl;
+pub mod appdata;
 pub mod assets;
 pub mod ccis;
 pub mod clone;

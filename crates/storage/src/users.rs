@@ -168,11 +168,14 @@ impl Store {
             status: row.try_get("status")?,
             status_date: stigward_domain::iso_seconds(row.try_get("status_date")?),
             status_user: row.try_get("status_user_id")?,
-            statistics: p.statistics.then(|| UserStatistics {
-                created: stigward_domain::iso_seconds(row.try_get("created").unwrap_or_default()),
-                collection_grant_count: grant_infos.len(),
-                last_claims: claims,
-            }),
+            statistics: match p.statistics {
+                true => Some(UserStatistics {
+                    created: stigward_domain::iso_seconds(row.try_get("created")?),
+                    collection_grant_count: grant_infos.len(),
+                    last_claims: claims,
+                }),
+                false => None,
+            },
             collection_grants: p.collection_grants.then_some(grant_infos),
             user_groups: match p.user_groups {
                 true => Some(self.user_groups_of(user_id).await?),

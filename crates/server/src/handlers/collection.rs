@@ -167,8 +167,10 @@ async fn change_collection(
     validate_update(&body, settings_complete)?;
     let access = caller.collection_access(&state, collection_id, Role::Manage).await?;
     collection_found(state.store.collection(collection_id, Default::default()).await)?;
-    let extras = body.settings.is_some() || body.labels.is_some() || body.metadata.is_some();
-    if caller.elevate && extras && !body.metadata.as_ref().is_some_and(Map::is_empty) {
+    // a replace stores `{}` for omitted metadata, which an elevated caller may do
+    let metadata = body.metadata.as_ref().is_some_and(|m| !m.is_empty());
+    let extras = body.settings.is_some() || body.labels.is_some() || metadata;
+    if caller.elevate && extras {
         return Err(ApiError::privilege(ELEVATED_EXTRAS));
     }
     if let Some(grants) = &body.grants {

@@ -1,6 +1,7 @@
 //! Request handlers, one module per API tag. Each parses, asks the access rules, makes one call
 //! into the store or the library, and shapes the reply.
 
+pub mod appdata;
 pub mod asset;
 pub mod collection;
 pub mod collection_stream;
