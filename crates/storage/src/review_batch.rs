@@ -15,8 +15,11 @@ use crate::{Result, Store, StoreError};
 
 /// At most this many validation errors are listed in a batch response.
 const MAX_ERRORS_LISTED: usize = 50;
-/// Ids per `IN (...)` list, and rows per multi-row insert (16 parameters each).
+/// Ids per `IN (...)` list.
 const CHUNK: usize = 500;
+/// Rows per multi-row insert (16 parameters each): SQLite statements with thousands of
+/// parameters cost more to prepare than they save (500 rows ran 3.5 times slower than 50).
+const INSERT_ROWS: usize = 50;
 /// A write that loses a race on PostgreSQL (deadlock, serialization failure, or a concurrent
 /// insert of the same review) is retried from the start this many times.
 pub(crate) const WRITE_ATTEMPTS: usize = 8;
@@ -343,11 +346,7 @@ impl Store {
         updates.sort_by_key(|p| p.review_id);
         let ids: Vec<i64> = updates.iter().filter_map(|p| p.review_id).collect();
         snapshot_histories(&mut write.tx, &ids, settings.history.max_reviews).await?;
-        for p in &updates {
-            if let Some(review_id) = p.review_id {
-                update_content(&mut write.tx, review_id, &p.candidate).await?;
-            }
-        }
+        update_contents(&mut write.tx, &updates).await?;
         insert_reviews(&mut write.tx, &inserts).await?;
         write.commit().await?;
         Ok(outcome)
@@ -446,33 +445,56 @@ async fn snapshot_histories(
     Ok(())
 }
 
-/// A batch update keeps the review's written rule id; only per-asset writes change it.
-async fn update_content(
+/// Updates reviews with multi-row `UPDATE .. FROM (VALUES ..)` statements. A batch update
+/// keeps the review's written rule id; only per-asset writes change it. The casts give every
+/// VALUES column one type on PostgreSQL even where a chunk holds only NULLs.
+async fn update_contents(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    review_id: i64,
-    c: &Candidate,
+    rows: &[Pending],
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE review SET result_id = $2, detail = $3, comment = $4, result_engine = $5,
-             metadata = $6, user_id = $7, ts = $8, status_id = $9, status_text = $10,
-             status_user_id = $11, status_ts = $12, touch_ts = $13
-         WHERE review_id = $1",
-    )
-    .bind(review_id)
-    .bind(c.result.id())
-    .bind(&c.detail)
-    .bind(&c.comment)
-    .bind(engine_text(c))
-    .bind(c.metadata.to_string())
-    .bind(c.user_id)
-    .bind(c.ts)
-    .bind(c.status.id())
-    .bind(&c.status_text)
-    .bind(c.status_user_id)
-    .bind(c.status_ts)
-    .bind(c.touch_ts())
-    .execute(&mut **tx)
-    .await?;
+    const TYPES: [&str; 13] = [
+        "BIGINT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT",
+        "BIGINT", "BIGINT", "BIGINT",
+    ];
+    for chunk in rows.chunks(INSERT_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let cells: Vec<String> = TYPES
+                    .iter()
+                    .enumerate()
+                    .map(|(c, t)| format!("CAST(${} AS {t})", i * TYPES.len() + c + 1))
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE review SET result_id = v.column2, detail = v.column3, comment = v.column4,
+                 result_engine = v.column5, metadata = v.column6, user_id = v.column7,
+                 ts = v.column8, status_id = v.column9, status_text = v.column10,
+                 status_user_id = v.column11, status_ts = v.column12, touch_ts = v.column13
+             FROM (VALUES {}) AS v WHERE review.review_id = v.column1",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for p in chunk {
+            let c = &p.candidate;
+            query = query
+                .bind(p.review_id)
+                .bind(c.result.id())
+                .bind(c.detail.as_str())
+                .bind(c.comment.as_str())
+                .bind(engine_text(c))
+                .bind(c.metadata.to_string())
+                .bind(c.user_id)
+                .bind(c.ts)
+                .bind(c.status.id())
+                .bind(c.status_text.clone())
+                .bind(c.status_user_id)
+                .bind(c.status_ts)
+                .bind(c.touch_ts());
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -482,7 +504,7 @@ async fn insert_reviews(
     rows: &[Pending],
 ) -> Result<()> {
     const COLUMNS: usize = 16;
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(INSERT_ROWS) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
             .collect();

@@ -400,6 +400,7 @@ fn review_from_row(
         ts: stigward_domain::iso_seconds(row.try_get("ts")?),
         touch_ts: stigward_domain::iso_seconds(row.try_get("touch_ts")?),
         access: Access::ReadWrite.api().to_string(),
+        // Known shortcoming: `assetLabels` ({labelId, name, color}) is not returned yet.
         metadata: None,
         rule: None,
         stigs: None,

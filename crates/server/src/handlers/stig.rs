@@ -312,6 +312,8 @@ fn unknown_benchmark(benchmark_id: &str) -> ApiError {
 }
 
 /// Collections whose ids a caller may see in library listings; `None` when elevated (all).
+/// Known shortcoming: a restricted grant should reveal a collection only through the asset/STIG
+/// pairs its ACL covers; here any grant reveals it.
 async fn visible_collections(
     state: &AppState,
     caller: &crate::auth::Authenticated,
