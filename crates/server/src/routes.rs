@@ -6,7 +6,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    asset, collection, collection_stream, metrics, operation, review, stig, user,
+    asset, collection, collection_stream, metrics, operation, operation_info, review, stig, user,
 };
 use crate::state::AppState;
 
@@ -68,8 +68,14 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         // User
         .route("/user", get(user::get_user))
         // Operation
+        .route(
+            "/op/appdata/tables",
+            get(operation_info::get_app_data_tables),
+        )
+        .route("/op/appinfo", get(operation_info::get_app_info))
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
+        .route("/op/details", get(operation_info::get_details))
         .route("/op/state", get(operation::get_state))
         .route("/op/state/sse", get(operation::stream_state_sse))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
@@ -94,8 +100,11 @@ pub const OPERATIONS: &[&str] = &[
     "getRevisionsByBenchmarkId",
     "getRulesByRevision",
     "getUser",
+    "getAppDataTables",
+    "getAppInfo",
     "getConfiguration",
     "getDefinition",
+    "getDetails",
     "getState",
     "streamStateSse",
 ];

@@ -1089,3 +1089,81 @@ async fn urls_in_documents_follow_the_forwarding_headers() {
         .starts_with("http://127.0.0.1:"));
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deployment reports
+
+#[tokio::test]
+async fn appinfo_counts_collections_assets_reviews_and_tables() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_reviews(&server, &source.collection_id, 7).await;
+    let disable = "UPDATE asset SET state = 'disabled' WHERE name = 'host-002'";
+    sqlx::query(disable)
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+
+    let (status, info) = server.get(&source.admin, "/op/appinfo?elevate=true").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["schema"], "stig-manager-appinfo-v1.1");
+    let collection = &info["collections"][source.collection_id.as_str()];
+    assert_eq!(collection["name"], "Source");
+    assert_eq!(collection["state"], "enabled");
+    assert_eq!(collection["assets"], 2);
+    assert_eq!(collection["assetsDisabled"], 1);
+    assert_eq!(collection["reviews"], 14);
+    assert_eq!(collection["reviewsDisabled"], 7);
+    assert_eq!(collection["uniqueStigs"], 1);
+    assert_eq!(collection["stigAssignments"], 2);
+    assert_eq!(collection["assetStigRanges"]["range01to05"], 2);
+    assert_eq!(
+        collection["roleCounts"],
+        serde_json::json!({"restricted": 0, "full": 1, "manage": 0, "owner": 1})
+    );
+    assert_eq!(collection["labelCounts"]["collectionLabels"], 1);
+    let tables = info["mysql"]["tables"].as_object().unwrap();
+    assert!(tables.contains_key("review") && tables.contains_key("collection"));
+    assert!(tables.values().all(|t| t["rowCount"].is_null()));
+    let bob = info["users"]["userInfo"][source.bob_id.as_str()].clone();
+    assert_eq!(
+        (bob["username"].as_str(), bob["roles"]["full"].as_i64()),
+        (Some("bob"), Some(1))
+    );
+
+    let (_, counted) = server
+        .get(
+            &source.admin,
+            "/op/appinfo?elevate=true&includeRowCounts=true",
+        )
+        .await;
+    assert_eq!(counted["mysql"]["tables"]["review"]["rowCount"], 21);
+    let (status, details) = server.get(&source.admin, "/op/details?elevate=true").await;
+    assert_eq!((status, &details["schema"]), (200, &info["schema"]));
+
+    let (status, tables) = server
+        .get(&source.admin, "/op/appdata/tables?elevate=true")
+        .await;
+    assert_eq!(status, 200);
+    let review = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "review")
+        .unwrap();
+    assert!(review["rows"].is_number() && review["dataLength"].is_number());
+
+    for path in ["/op/appinfo", "/op/details", "/op/appdata/tables"] {
+        let (status, _) = server.get(&source.admin, path).await;
+        assert_eq!(status, 403, "{path} without elevate");
+        let (status, _) = server
+            .get(&source.bob, &format!("{path}?elevate=true"))
+            .await;
+        assert_eq!(status, 403, "{path} by a non-admin");
+        let (status, _) = server
+            .get(&source.admin, &format!("{path}?elevate=true&bogus=1"))
+            .await;
+        assert_eq!(status, 400);
+    }
+    server.stop().await;
+}

@@ -3,6 +3,7 @@
 //! the SQL the two dialects share (`$N` placeholders, `ON CONFLICT`, `RETURNING`,
 //! `FILTER (WHERE ..)`); the few places where they differ branch on [`Dialect`].
 
+pub mod appinfo;
 pub mod assets;
 pub mod ccis;
 pub mod clone;

@@ -6,6 +6,7 @@ pub mod collection;
 pub mod collection_stream;
 pub mod metrics;
 pub mod operation;
+pub mod operation_info;
 pub mod review;
 pub mod stig;
 pub mod user;
