@@ -26,8 +26,8 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(state.clone(), ops::state::gate))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
-    Router::new()
-        .nest("/api", api)
+    let root = crate::client::routes(Router::new(), &state.config.client);
+    root.nest("/api", api)
         .route(
             "/oidc/.well-known/openid-configuration",
             get(oidc_discovery),

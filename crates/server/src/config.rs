@@ -126,6 +126,8 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     #[command(flatten)]
     pub claims: ClaimConfig,
+    #[command(flatten)]
+    pub client: crate::client::ClientConfig,
 
     /// Address the API listens on.
     #[arg(long, env = "STIGMAN_API_ADDRESS", default_value = "0.0.0.0")]

@@ -1167,3 +1167,99 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
     }
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Web client
+
+/// Reads the generated `Env.js` back as JSON (its `STIGMAN.Env` member).
+fn parse_env_js(script: &str) -> Value {
+    let body = script
+        .strip_prefix("const STIGMAN = {\n  Env: ")
+        .and_then(|rest| rest.strip_suffix("\n};\n"))
+        .unwrap_or_else(|| panic!("unexpected Env.js shape:\n{script}"));
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test]
+async fn web_client_files_and_generated_env_js_are_served() {
+    let client_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(client_dir.path().join("js")).unwrap();
+    std::fs::write(client_dir.path().join("index.html"), "<html>client</html>").unwrap();
+    std::fs::write(client_dir.path().join("js/Env.js"), "stale file").unwrap();
+    let dir = client_dir.path().display().to_string();
+    let server = TestServer::start_with(&[
+        "--client-directory",
+        &dir,
+        "--client-state-events",
+        "false",
+        "--client-welcome-message",
+        "Say \"hi\"",
+        "--client-user-timeout",
+        "15",
+        "--client-admin-timeout",
+        "soon",
+        "--experimental-appdata",
+        "true",
+    ])
+    .await;
+
+    let page = reqwest::get(format!("{}/index.html", server.root))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.unwrap(), "<html>client</html>");
+
+    let response = reqwest::get(format!("{}/js/Env.js", server.root))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/javascript");
+    let script = response.text().await.unwrap();
+    assert!(script.contains("\"stateEvents\": false"), "{script}");
+    let env = parse_env_js(&script);
+    assert_eq!(env["stateEvents"], false);
+    assert_eq!(env["displayAppManagers"], true);
+    assert_eq!(env["apiBase"], "api");
+    assert_eq!(env["consoleMode"], "production");
+    assert_eq!(env["welcome"]["message"], "Say \"hi\"");
+    assert_eq!(env["commit"]["sha"], "na");
+    assert_eq!(
+        env["experimental"],
+        serde_json::json!({"appData": "true", "logStream": "true"})
+    );
+    let oauth = &env["oauth"];
+    assert_eq!(oauth["clientId"], "stig-manager");
+    assert_eq!(oauth["strictPkce"], true);
+    assert_eq!(
+        (
+            oauth["idleTimeoutUser"].as_i64(),
+            oauth["idleTimeoutAdmin"].as_i64()
+        ),
+        (Some(15), Some(0))
+    );
+    assert!(oauth["authority"].as_str().unwrap().ends_with("/oidc"));
+    assert_eq!(oauth["claims"]["privileges"], "\"realm_access\".\"roles\"");
+    assert_eq!(
+        oauth["claims"]["privilegesChain"],
+        "['realm_access']?.['roles']"
+    );
+    assert_eq!(oauth["claims"]["privilegesRaw"], "realm_access.roles");
+    assert_eq!(oauth["claims"]["username"], "preferred_username");
+
+    // the API's own 404 is untouched by the static files
+    let (status, body) = server.get("", "/no/such/endpoint").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("Resource not found."))
+    );
+    server.stop().await;
+
+    let disabled =
+        TestServer::start_with(&["--client-directory", &dir, "--client-disabled", "true"]).await;
+    for path in ["/index.html", "/js/Env.js"] {
+        let response = reqwest::get(format!("{}{path}", disabled.root))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    disabled.stop().await;
+}
