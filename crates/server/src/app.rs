@@ -39,9 +39,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes, with the dependency monitors running. At shutdown the
-/// state becomes `stop`, which ends every SSE stream, so open streams do not hold the
-/// graceful shutdown up.
+/// Serves until `shutdown` completes, with the dependency monitors and the job scheduler
+/// running. At shutdown the state becomes `stop`, which ends every SSE stream, so open streams
+/// do not hold the graceful shutdown up.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -54,6 +54,8 @@ pub async fn serve(
         &state.verifier,
         probe_every,
     );
+    let tick = Duration::from_millis(state.config.scheduler_tick_ms);
+    ops::jobs::spawn_scheduler(state.store.clone(), &state.status, state.clock, tick);
     let status = state.status.clone();
     let stopping = async move {
         shutdown.await;

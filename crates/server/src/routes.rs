@@ -6,7 +6,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    asset, collection, collection_stream, metrics, operation, operation_info, review, stig, user,
+    asset, collection, collection_stream, job, metrics, operation, operation_info, review, stig,
+    user,
 };
 use crate::state::AppState;
 
@@ -67,6 +68,24 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
         )
         // User
         .route("/user", get(user::get_user))
+        // Job
+        .route("/jobs", get(job::get_jobs).post(job::post_job))
+        .route(
+            "/jobs/{jobId}",
+            get(job::get_job)
+                .patch(job::patch_job)
+                .delete(job::delete_job),
+        )
+        .route(
+            "/jobs/{jobId}/runs",
+            get(job::get_runs_by_job).post(job::run_immediate_job),
+        )
+        .route(
+            "/jobs/runs/{runId}",
+            get(job::get_run_by_id).delete(job::delete_run_by_id),
+        )
+        .route("/jobs/runs/{runId}/output", get(job::get_output_by_run))
+        .route("/jobs/tasks", get(job::get_all_tasks))
         // Operation
         .route(
             "/op/appdata/tables",
@@ -100,6 +119,17 @@ pub const OPERATIONS: &[&str] = &[
     "getRevisionsByBenchmarkId",
     "getRulesByRevision",
     "getUser",
+    "getJobs",
+    "postJob",
+    "getJob",
+    "patchJob",
+    "deleteJob",
+    "getRunsByJob",
+    "runImmediateJob",
+    "getRunById",
+    "deleteRunById",
+    "getOutputByRun",
+    "getAllTasks",
     "getAppDataTables",
     "getAppInfo",
     "getConfiguration",

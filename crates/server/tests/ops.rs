@@ -1263,3 +1263,322 @@ async fn web_client_files_and_generated_env_js_are_served() {
     }
     disabled.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Jobs and tasks
+
+/// Polls a run until it leaves `running` (the work happens in a background task).
+async fn finished_run(server: &TestServer, token: &str, run_id: &str) -> Value {
+    let path = format!("/jobs/runs/{run_id}?elevate=true");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, run) = server.get(token, &path).await;
+        assert_eq!(status, 200, "{run}");
+        if run["state"] != "running" {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "run {run_id} still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_need_elevation_and_system_jobs_are_protected() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    let user = server.token("user", &[]);
+
+    let (status, body) = server.get(&admin, "/jobs").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Request requires parameter elevate=true."))
+    );
+    let (status, body) = server.get(&user, "/jobs?elevate=true").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Invalid use of parameter elevate=true."))
+    );
+
+    let (status, jobs) = server.get(&admin, "/jobs?elevate=true").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Cleanup Database",
+            "Delete Unmapped Reviews",
+            "Delete Unmapped Asset Reviews",
+            "Update Aged Reviews"
+        ]
+    );
+    let cleanup = &jobs[0];
+    assert_eq!(cleanup["jobId"], "1");
+    assert_eq!(
+        cleanup["createdBy"],
+        serde_json::json!({"userId": null, "username": null})
+    );
+    assert_eq!(cleanup["tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(cleanup["event"]["eventId"], "job-1-stigman");
+    assert_eq!(
+        cleanup["event"]["interval"],
+        serde_json::json!({"value": "1", "field": "day"})
+    );
+    assert_eq!(cleanup["event"]["enabled"], false);
+    assert_eq!(
+        (cleanup["runCount"].as_i64(), cleanup["lastRun"].is_null()),
+        (Some(0), true)
+    );
+
+    let (status, body) = server
+        .send(
+            "PATCH",
+            &admin,
+            "/jobs/1?elevate=true",
+            serde_json::json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            422,
+            Some("System jobs can only be modified with event properties.")
+        )
+    );
+    let enable = serde_json::json!({"event": {"type": "recurring", "interval": {"value": 2, "field": "hour"}, "enabled": true}});
+    let (status, body) = server
+        .send("PATCH", &admin, "/jobs/1?elevate=true", enable)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["event"]["interval"]["value"].as_str(),
+            body["event"]["enabled"].as_bool()
+        ),
+        (Some("2"), Some(true))
+    );
+    let (status, body) = server
+        .send("DELETE", &admin, "/jobs/2?elevate=true", Value::Null)
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("Job is a system job and cannot be deleted."))
+    );
+
+    let (status, tasks) = server.get(&user, "/jobs/tasks").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ReviewAging"]);
+    let (_, tasks) = server.get(&admin, "/jobs/tasks?elevate=true").await;
+    assert_eq!(tasks.as_array().unwrap().len(), 5);
+    let cleanup_task = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "WipeDeletedObjects")
+        .unwrap();
+    assert_eq!(cleanup_task["events"][0]["eventId"], "job-1-stigman");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_job_runs_its_tasks_and_records_output() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    let admin = &source.admin;
+    insert_reviews(&server, &source.collection_id, 3).await;
+    sqlx::query("UPDATE asset SET state = 'disabled' WHERE name = 'host-001'")
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+
+    let body =
+        serde_json::json!({"name": "Sweep", "description": "test job", "tasks": ["1", "2", "4"]});
+    let (status, job) = server.send("POST", admin, "/jobs?elevate=true", body).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["jobId"], "100");
+    assert_eq!(job["createdBy"]["username"], "admin");
+    assert!(job["created"].as_str().unwrap().ends_with(".000Z"));
+    let (status, body) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Sweep", "tasks": ["1"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("Job name already exists"))
+    );
+    let (status, body) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Other", "tasks": ["99"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("Unknown taskId in list"))
+    );
+    let (status, _) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Other", "tasks": []}),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let (status, started) = server
+        .send("POST", admin, "/jobs/100/runs?elevate=true", Value::Null)
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    let run = finished_run(&server, admin, &run_id).await;
+    assert_eq!(
+        (run["state"].as_str(), run["jobId"].as_str()),
+        (Some("completed"), Some("100"))
+    );
+
+    // the disabled asset and its reviews are gone; the synthetic reviews matched no rule
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM asset WHERE state = 'disabled'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM review").await, 0);
+
+    let (status, output) = server
+        .get(admin, &format!("/jobs/runs/{run_id}/output?elevate=true"))
+        .await;
+    assert_eq!(status, 200);
+    let lines = output.as_array().unwrap();
+    assert_eq!(lines.len(), 6, "{output}");
+    let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
+    assert_eq!(lines[5]["task"], "WipeDeletedObjects");
+    assert_eq!(
+        lines[4]["message"],
+        "deleted 0 collections, deleted 1 assets"
+    );
+    let (_, later) = server
+        .get(
+            admin,
+            &format!("/jobs/runs/{run_id}/output?elevate=true&after-seq=4"),
+        )
+        .await;
+    assert_eq!(later.as_array().unwrap().len(), 2);
+
+    let (_, job) = server.get(admin, "/jobs/100?elevate=true").await;
+    assert_eq!(
+        (job["runCount"].as_i64(), job["lastRun"]["runId"].as_str()),
+        (Some(1), Some(run_id.as_str()))
+    );
+    assert!(job["lastRun"]["created"].as_str().unwrap().ends_with('Z'));
+    let (_, runs) = server.get(admin, "/jobs/100/runs?elevate=true").await;
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+
+    let (status, job) = server
+        .send(
+            "PATCH",
+            admin,
+            "/jobs/100?elevate=true",
+            serde_json::json!({"tasks": []}),
+        )
+        .await;
+    assert_eq!(status, 400, "{job}");
+    let (status, job) = server
+        .send(
+            "PATCH",
+            admin,
+            "/jobs/100?elevate=true",
+            serde_json::json!({"description": null}),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            &job["description"],
+            job["updatedBy"]["username"].as_str()
+        ),
+        (200, &Value::Null, Some("admin"))
+    );
+
+    let (status, _) = server
+        .send(
+            "DELETE",
+            admin,
+            &format!("/jobs/runs/{run_id}?elevate=true"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = server
+        .get(admin, &format!("/jobs/runs/{run_id}?elevate=true"))
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (
+            404,
+            Some(format!("Run with ID [{run_id}] not found.").as_str())
+        )
+    );
+    let (status, _) = server
+        .get(admin, "/jobs/runs/not-a-uuid?elevate=true")
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = server
+        .send("DELETE", admin, "/jobs/100?elevate=true", Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = server.get(admin, "/jobs/100?elevate=true").await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (404, Some("Job with ID [100] not found."))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_scheduler_runs_a_job_when_its_schedule_comes_due() {
+    let server = TestServer::start_with(&["--scheduler-tick-ms", "50"]).await;
+    let admin = server.token("admin", &["admin"]);
+    let starts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let body = serde_json::json!({"name": "Soon", "tasks": ["4"], "event": {"type": "once", "starts": starts}});
+    let (status, job) = server
+        .send("POST", &admin, "/jobs?elevate=true", body)
+        .await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["event"]["type"], "once");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let run_id = loop {
+        let (_, runs) = server.get(&admin, "/jobs/100/runs?elevate=true").await;
+        if let Some(run) = runs.as_array().unwrap().first() {
+            break run["runId"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the schedule never fired");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        finished_run(&server, &admin, &run_id).await["state"],
+        "completed"
+    );
+    server.stop().await;
+}

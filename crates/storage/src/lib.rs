@@ -10,6 +10,7 @@ pub mod clone;
 pub mod collections;
 pub mod export;
 pub mod grants;
+pub mod jobs;
 pub mod metrics;
 pub mod reviews;
 pub mod stigs;

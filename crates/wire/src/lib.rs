@@ -5,6 +5,7 @@ pub mod appinfo;
 pub mod asset;
 pub mod clone;
 pub mod collection;
+pub mod job;
 pub mod metrics;
 pub mod op;
 pub mod review;

@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod collection;
 pub mod collection_stream;
+pub mod job;
 pub mod metrics;
 pub mod operation;
 pub mod operation_info;
