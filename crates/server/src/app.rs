@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
             get(oidc_discovery),
         )
         .route("/oidc/jwks", get(oidc_jwks))
+        .route("/socket/log-socket", get(crate::log_socket::log_socket))
         .route("/health/live", get(ops::health::live))
         .route("/health/ready", get(ops::health::ready))
         .layer(from_fn(telemetry::request_span))

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod forwarded;
 pub mod handlers;
 pub mod library;
+pub mod log_socket;
 pub mod ops;
 pub mod routes;
 pub mod startup;

@@ -1582,3 +1582,172 @@ async fn the_scheduler_runs_a_job_when_its_schedule_comes_due() {
     );
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Log socket
+
+mod log_socket {
+    use super::*;
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn open(server: &TestServer) -> Socket {
+        let url = format!(
+            "{}/socket/log-socket",
+            server.root.replacen("http", "ws", 1)
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        socket
+    }
+
+    async fn send(socket: &mut Socket, text: &str) {
+        socket.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// The next JSON message, skipping pings; fails after 5 s.
+    async fn next(socket: &mut Socket) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+                .await
+                .expect("a message in time")
+                .expect("an open socket")
+                .unwrap();
+            if let Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn admins_authorize_in_band_and_stream_filtered_log_records() {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let _ = tracing_subscriber::registry()
+            .with(stigward::log_socket::LogStreamLayer)
+            .try_init();
+        let server = TestServer::start().await;
+        let mut socket = open(&server).await;
+        let unauthorized =
+            serde_json::json!({"type": "authorize", "data": {"state": "unauthorized"}});
+        assert_eq!(next(&mut socket).await, unauthorized);
+
+        // commands before authorization are ignored; the next reply answers the bad JSON
+        send(
+            &mut socket,
+            r#"{"type":"command","data":{"command":"stream-start"}}"#,
+        )
+        .await;
+        send(&mut socket, "not json").await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "error", "data": "Invalid JSON message"})
+        );
+        send(&mut socket, r#"{"type":"bogus","data":1}"#).await;
+        assert_eq!(next(&mut socket).await["data"], "Unexpected message type");
+        send(&mut socket, r#"{"data":1}"#).await;
+        assert!(next(&mut socket).await["data"]
+            .as_str()
+            .unwrap()
+            .starts_with("Message validation failed: "));
+
+        let user = server.token("someone", &[]);
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": user}}).to_string(),
+        )
+        .await;
+        let refused = next(&mut socket).await;
+        assert_eq!(refused["data"]["state"], "unauthorized");
+        assert!(refused["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Authorization failed: "));
+
+        let admin = server.token("admin", &["admin"]);
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": admin}}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "authorize", "data": {"state": "authorized"}})
+        );
+
+        let start =
+            serde_json::json!({"command": "stream-start", "filter": {"component": ["rest"]}});
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "command", "data": start}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "info", "data": {"success": true, "command": start}})
+        );
+        let (status, _) = server.get("", "/op/state").await;
+        assert_eq!(status, 200);
+        let record = loop {
+            let message = next(&mut socket).await;
+            assert_eq!(message["type"], "log");
+            if message["data"]["type"] == "request served" {
+                break message["data"].clone();
+            }
+        };
+        assert_eq!(
+            (record["component"].as_str(), record["level"].as_i64()),
+            (Some("rest"), Some(3))
+        );
+        assert!(record["data"]["status"].is_number(), "{record}");
+
+        send(
+            &mut socket,
+            r#"{"type":"command","data":{"command":"dance"}}"#,
+        )
+        .await;
+        assert_eq!(next(&mut socket).await["data"], "Unknown command");
+        assert_eq!(next(&mut socket).await["type"], "info");
+        send(
+            &mut socket,
+            r#"{"type":"command","data":{"command":"stream-stop"}}"#,
+        )
+        .await;
+        let stopped = loop {
+            let message = next(&mut socket).await;
+            if message["type"] == "info" {
+                break message;
+            }
+        };
+        assert_eq!(stopped["data"]["command"]["command"], "stream-stop");
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn authorization_ends_when_the_token_expires() {
+        let server = TestServer::start().await;
+        let mut socket = open(&server).await;
+        next(&mut socket).await;
+        let exp = chrono::Utc::now().timestamp() + 1;
+        let token = server.sign(
+            serde_json::json!({"preferred_username": "admin", "exp": exp,
+            "scope": "stig-manager:op", "realm_access": {"roles": ["admin"]}}),
+        );
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": token}}).to_string(),
+        )
+        .await;
+        assert_eq!(next(&mut socket).await["data"]["state"], "authorized");
+        let expired = next(&mut socket).await;
+        assert_eq!(
+            expired,
+            serde_json::json!({"type": "authorize",
+            "data": {"state": "unauthorized", "reason": "jwt expired"}})
+        );
+        server.stop().await;
+    }
+}
