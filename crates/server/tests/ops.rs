@@ -578,6 +578,79 @@ async fn clone_to_a_taken_name_reports_an_error_line_and_leaves_nothing() {
     server.stop().await;
 }
 
+/// Makes every insert into `stig_asset_map` fail, as a database error in the middle of a
+/// clone would.
+async fn refuse_stig_mappings(server: &TestServer) {
+    let statements: &[&str] = if common::backend_is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_mapping() RETURNS trigger AS $$
+             BEGIN RAISE EXCEPTION 'mapping refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_mappings BEFORE INSERT ON stig_asset_map
+             FOR EACH ROW EXECUTE FUNCTION refuse_mapping()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_mappings BEFORE INSERT ON stig_asset_map
+           BEGIN SELECT RAISE(ABORT, 'mapping refused'); END",
+        ]
+    };
+    for sql in statements {
+        sqlx::query(sql)
+            .execute(server.state.store.pool())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_clone_that_fails_midway_reports_the_step_and_rolls_everything_back() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    refuse_stig_mappings(&server).await;
+    let tables = [
+        "collection",
+        "collection_grant",
+        "collection_label",
+        "asset",
+        "collection_label_asset_map",
+        "review",
+    ];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(count(&server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Doomed", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body)
+        .await
+        .rest()
+        .await;
+    let last = lines.last().unwrap();
+    assert_eq!(last["stepName"], "cloneStigMappingsWithReviews", "{last}");
+    assert_eq!(
+        (last["status"].as_str(), last["message"].as_str()),
+        (Some("error"), Some("Unhandled error"))
+    );
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mapping refused"),
+        "{last}"
+    );
+    assert!(lines.iter().all(|l| l["stage"] != "result"));
+    // every earlier step ran, yet nothing of it remains
+    assert_eq!(lines.len(), 15);
+    let mut after = Vec::new();
+    for table in tables {
+        after.push(count(&server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    assert_eq!(before, after);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn clone_preconditions_answer_with_json_errors() {
     let server = TestServer::start().await;
