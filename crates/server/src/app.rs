@@ -26,19 +26,20 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(state.clone(), ops::state::gate))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
-    Router::new()
-        .nest("/api", api)
+    let root = crate::client::routes(Router::new(), &state.config.client);
+    root.nest("/api", api)
         .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
+        .route("/socket/log-socket", get(crate::log_socket::log_socket))
         .route("/health/live", get(ops::health::live))
         .route("/health/ready", get(ops::health::ready))
         .layer(from_fn_with_state(state.clone(), telemetry::request_span))
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes, with the dependency monitors running. At shutdown the
-/// state becomes `stop`, which ends every SSE stream, so open streams do not hold the
-/// graceful shutdown up.
+/// Serves until `shutdown` completes, with the dependency monitors and the job scheduler
+/// running. At shutdown the state becomes `stop`, which ends every SSE stream, so open streams
+/// do not hold the graceful shutdown up.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -46,6 +47,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let probe_every = Duration::from_millis(state.config.db_probe_ms);
     ops::monitor::spawn(&state.status, state.store.clone(), &state.verifier, probe_every);
+    let tick = Duration::from_millis(state.config.scheduler_tick_ms);
+    ops::jobs::spawn_scheduler(state.store.clone(), &state.status, state.clock, tick);
     let status = state.status.clone();
     let stopping = async move {
         shutdown.await;

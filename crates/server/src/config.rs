@@ -111,6 +111,8 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     #[command(flatten)]
     pub claims: ClaimConfig,
+    #[command(flatten)]
+    pub client: crate::client::ClientConfig,
 
     /// Address the API listens on.
     #[arg(long, env = "STIGMAN_API_ADDRESS", default_value = "0.0.0.0")]
@@ -175,6 +177,10 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGWARD_DB_PROBE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub db_probe_ms: u64,
+    /// Milliseconds between checks of the job schedules.
+    #[arg(long, env = "STIGWARD_SCHEDULER_TICK_MS", default_value_t = 60_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub scheduler_tick_ms: u64,
 }
 
 impl ServeConfig {

@@ -30,6 +30,8 @@ pub enum ApiError {
     OutOfScope,
     #[error("elevate=true by a non-admin")]
     InvalidElevation,
+    #[error("operation needs elevate=true")]
+    ElevationRequired,
     #[error("user is unavailable")]
     UserUnavailable,
     #[error("not found")]
@@ -87,6 +89,9 @@ impl ApiError {
             OutOfScope => (StatusCode::FORBIDDEN, "Required scopes were not found in token.", None),
             InvalidElevation => {
                 (StatusCode::FORBIDDEN, "Invalid use of parameter elevate=true.", None)
+            }
+            ElevationRequired => {
+                (StatusCode::FORBIDDEN, "Request requires parameter elevate=true.", None)
             }
             UserUnavailable => (StatusCode::FORBIDDEN, "User status is \"unavailable\".", None),
             NotFound(d) => (StatusCode::NOT_FOUND, "Resource not found.", d.as_ref().and_then(text)),

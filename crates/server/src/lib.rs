@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -10,6 +11,7 @@ pub mod forwarded;
 pub mod generate;
 pub mod handlers;
 pub mod library;
+pub mod log_socket;
 pub mod ops;
 pub mod routes;
 pub mod startup;

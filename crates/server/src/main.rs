@@ -53,7 +53,14 @@ fn init_logging(level: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let stdout_log = tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stdout_log)
+        .with(stigward::log_socket::LogStreamLayer)
+        .init();
 }
 
 async fn shutdown_signal() {

@@ -6,8 +6,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    appdata, asset, collection, collection_stream, metrics, operation, review, review_history,
-    stig, user,
+    appdata, asset, collection, collection_stream, job, metrics, operation, operation_info, review,
+    review_history, stig, user,
 };
 use crate::state::AppState;
 
@@ -276,13 +276,23 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .put(user::put_user_group)
                 .delete(user::delete_user_group),
         )
+        // Job
+        .route("/jobs", get(job::get_jobs).post(job::post_job))
+        .route("/jobs/{jobId}", get(job::get_job).patch(job::patch_job).delete(job::delete_job))
+        .route("/jobs/{jobId}/runs", get(job::get_runs_by_job).post(job::run_immediate_job))
+        .route("/jobs/runs/{runId}", get(job::get_run_by_id).delete(job::delete_run_by_id))
+        .route("/jobs/runs/{runId}/output", get(job::get_output_by_run))
+        .route("/jobs/tasks", get(job::get_all_tasks))
         // Operation
         .route(
             "/op/appdata",
             get(appdata::get_app_data).post(appdata::replace_app_data).layer(upload),
         )
+        .route("/op/appdata/tables", get(operation_info::get_app_data_tables))
+        .route("/op/appinfo", get(operation_info::get_app_info))
         .route("/op/configuration", get(operation::get_configuration))
         .route("/op/definition", get(operation::get_definition))
+        .route("/op/details", get(operation_info::get_details))
         .route("/op/state", get(operation::get_state))
         .route("/op/state/sse", get(operation::stream_state_sse))
         .route("/op/ccis", post(operation::import_ccis).layer(upload))
@@ -412,8 +422,22 @@ pub const OPERATIONS: &[&str] = &[
     "deleteUserGroup",
     "getAppData",
     "replaceAppData",
+    "getJobs",
+    "postJob",
+    "getJob",
+    "patchJob",
+    "deleteJob",
+    "getRunsByJob",
+    "runImmediateJob",
+    "getRunById",
+    "deleteRunById",
+    "getOutputByRun",
+    "getAllTasks",
+    "getAppDataTables",
+    "getAppInfo",
     "getConfiguration",
     "getDefinition",
+    "getDetails",
     "getState",
     "streamStateSse",
 ];

@@ -494,6 +494,65 @@ async fn clone_to_a_taken_name_reports_an_error_line_and_leaves_nothing() {
     server.stop().await;
 }
 
+/// Makes every insert into `stig_asset_map` fail, as a database error in the middle of a
+/// clone would.
+async fn refuse_stig_mappings(server: &TestServer) {
+    let statements: &[&str] = if common::backend_is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_mapping() RETURNS trigger AS $$
+             BEGIN RAISE EXCEPTION 'mapping refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_mappings BEFORE INSERT ON stig_asset_map
+             FOR EACH ROW EXECUTE FUNCTION refuse_mapping()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_mappings BEFORE INSERT ON stig_asset_map
+           BEGIN SELECT RAISE(ABORT, 'mapping refused'); END"]
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(server.state.store.pool()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_clone_that_fails_midway_reports_the_step_and_rolls_everything_back() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    refuse_stig_mappings(&server).await;
+    let tables = [
+        "collection",
+        "collection_grant",
+        "collection_label",
+        "asset",
+        "collection_label_asset_map",
+        "review",
+    ];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(count(&server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Doomed", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
+    let last = lines.last().unwrap();
+    assert_eq!(last["stepName"], "cloneStigMappingsWithReviews", "{last}");
+    assert_eq!(
+        (last["status"].as_str(), last["message"].as_str()),
+        (Some("error"), Some("Unhandled error"))
+    );
+    assert!(last["error"]["message"].as_str().unwrap().contains("mapping refused"), "{last}");
+    assert!(lines.iter().all(|l| l["stage"] != "result"));
+    // every earlier step ran, yet nothing of it remains
+    assert_eq!(lines.len(), 15);
+    let mut after = Vec::new();
+    for table in tables {
+        after.push(count(&server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    assert_eq!(before, after);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn clone_preconditions_answer_with_json_errors() {
     let server = TestServer::start().await;
@@ -886,4 +945,505 @@ async fn urls_in_documents_follow_the_forwarding_headers() {
         server.client.get(server.url("/op/definition")).send().await.unwrap().json().await.unwrap();
     assert!(direct["servers"][0]["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deployment reports
+
+#[tokio::test]
+async fn appinfo_counts_collections_assets_reviews_and_tables() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_reviews(&server, &source.collection_id, 7).await;
+    let disable = "UPDATE asset SET state = 'disabled' WHERE name = 'host-002'";
+    sqlx::query(disable).execute(server.state.store.pool()).await.unwrap();
+
+    let (status, info) = server.get(&source.admin, "/op/appinfo?elevate=true").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["schema"], "stig-manager-appinfo-v1.1");
+    let collection = &info["collections"][source.collection_id.as_str()];
+    assert_eq!(collection["name"], "Source");
+    assert_eq!(collection["state"], "enabled");
+    assert_eq!(collection["assets"], 2);
+    assert_eq!(collection["assetsDisabled"], 1);
+    assert_eq!(collection["reviews"], 14);
+    assert_eq!(collection["reviewsDisabled"], 7);
+    assert_eq!(collection["uniqueStigs"], 1);
+    assert_eq!(collection["stigAssignments"], 2);
+    assert_eq!(collection["assetStigRanges"]["range01to05"], 2);
+    assert_eq!(
+        collection["roleCounts"],
+        serde_json::json!({"restricted": 0, "full": 1, "manage": 0, "owner": 1})
+    );
+    assert_eq!(collection["labelCounts"]["collectionLabels"], 1);
+    let tables = info["mysql"]["tables"].as_object().unwrap();
+    assert!(tables.contains_key("review") && tables.contains_key("collection"));
+    assert!(tables.values().all(|t| t["rowCount"].is_null()));
+    let bob = info["users"]["userInfo"][source.bob_id.as_str()].clone();
+    assert_eq!((bob["username"].as_str(), bob["roles"]["full"].as_i64()), (Some("bob"), Some(1)));
+
+    let (_, counted) =
+        server.get(&source.admin, "/op/appinfo?elevate=true&includeRowCounts=true").await;
+    assert_eq!(counted["mysql"]["tables"]["review"]["rowCount"], 21);
+    let (status, details) = server.get(&source.admin, "/op/details?elevate=true").await;
+    assert_eq!((status, &details["schema"]), (200, &info["schema"]));
+
+    let (status, tables) = server.get(&source.admin, "/op/appdata/tables?elevate=true").await;
+    assert_eq!(status, 200);
+    let review = tables.as_array().unwrap().iter().find(|t| t["name"] == "review").unwrap();
+    assert!(review["rows"].is_number() && review["dataLength"].is_number());
+
+    for path in ["/op/appinfo", "/op/details", "/op/appdata/tables"] {
+        let (status, _) = server.get(&source.admin, path).await;
+        assert_eq!(status, 403, "{path} without elevate");
+        let (status, _) = server.get(&source.bob, &format!("{path}?elevate=true")).await;
+        assert_eq!(status, 403, "{path} by a non-admin");
+        let (status, _) = server.get(&source.admin, &format!("{path}?elevate=true&bogus=1")).await;
+        assert_eq!(status, 400);
+    }
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web client
+
+/// Reads the generated `Env.js` back as JSON (its `STIGMAN.Env` member).
+fn parse_env_js(script: &str) -> Value {
+    let body = script
+        .strip_prefix("const STIGMAN = {\n  Env: ")
+        .and_then(|rest| rest.strip_suffix("\n};\n"))
+        .unwrap_or_else(|| panic!("unexpected Env.js shape:\n{script}"));
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test]
+async fn web_client_files_and_generated_env_js_are_served() {
+    let client_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(client_dir.path().join("js")).unwrap();
+    std::fs::write(client_dir.path().join("index.html"), "<html>client</html>").unwrap();
+    std::fs::write(client_dir.path().join("js/Env.js"), "stale file").unwrap();
+    let dir = client_dir.path().display().to_string();
+    let server = TestServer::start_with(&[
+        "--client-directory",
+        &dir,
+        "--client-state-events",
+        "false",
+        "--client-welcome-message",
+        "Say \"hi\"",
+        "--client-user-timeout",
+        "15",
+        "--client-admin-timeout",
+        "soon",
+        "--experimental-appdata",
+        "true",
+    ])
+    .await;
+
+    let page = reqwest::get(format!("{}/index.html", server.root)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.unwrap(), "<html>client</html>");
+
+    let response = reqwest::get(format!("{}/js/Env.js", server.root)).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/javascript");
+    let script = response.text().await.unwrap();
+    assert!(script.contains("\"stateEvents\": false"), "{script}");
+    let env = parse_env_js(&script);
+    assert_eq!(env["stateEvents"], false);
+    assert_eq!(env["displayAppManagers"], true);
+    assert_eq!(env["apiBase"], "api");
+    assert_eq!(env["consoleMode"], "production");
+    assert_eq!(env["welcome"]["message"], "Say \"hi\"");
+    assert_eq!(env["commit"]["sha"], "na");
+    assert_eq!(env["experimental"], serde_json::json!({"appData": "true", "logStream": "true"}));
+    let oauth = &env["oauth"];
+    assert_eq!(oauth["clientId"], "stig-manager");
+    assert_eq!(oauth["strictPkce"], true);
+    assert_eq!(
+        (oauth["idleTimeoutUser"].as_i64(), oauth["idleTimeoutAdmin"].as_i64()),
+        (Some(15), Some(0))
+    );
+    assert!(oauth["authority"].as_str().unwrap().ends_with("/oidc"));
+    assert_eq!(oauth["claims"]["privileges"], "\"realm_access\".\"roles\"");
+    assert_eq!(oauth["claims"]["privilegesChain"], "['realm_access']?.['roles']");
+    assert_eq!(oauth["claims"]["privilegesRaw"], "realm_access.roles");
+    assert_eq!(oauth["claims"]["username"], "preferred_username");
+
+    // the API's own 404 is untouched by the static files
+    let (status, body) = server.get("", "/no/such/endpoint").await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("Resource not found.")));
+    server.stop().await;
+
+    let disabled =
+        TestServer::start_with(&["--client-directory", &dir, "--client-disabled", "true"]).await;
+    for path in ["/index.html", "/js/Env.js"] {
+        let response = reqwest::get(format!("{}{path}", disabled.root)).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    disabled.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs and tasks
+
+/// Polls a run until it leaves `running` (the work happens in a background task).
+async fn finished_run(server: &TestServer, token: &str, run_id: &str) -> Value {
+    let path = format!("/jobs/runs/{run_id}?elevate=true");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, run) = server.get(token, &path).await;
+        assert_eq!(status, 200, "{run}");
+        if run["state"] != "running" {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "run {run_id} still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_need_elevation_and_system_jobs_are_protected() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    let user = server.token("user", &[]);
+
+    let (status, body) = server.get(&admin, "/jobs").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Request requires parameter elevate=true."))
+    );
+    let (status, body) = server.get(&user, "/jobs?elevate=true").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Invalid use of parameter elevate=true."))
+    );
+
+    let (status, jobs) = server.get(&admin, "/jobs?elevate=true").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> =
+        jobs.as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Cleanup Database",
+            "Delete Unmapped Reviews",
+            "Delete Unmapped Asset Reviews",
+            "Update Aged Reviews"
+        ]
+    );
+    let cleanup = &jobs[0];
+    assert_eq!(cleanup["jobId"], "1");
+    assert_eq!(cleanup["createdBy"], serde_json::json!({"userId": null, "username": null}));
+    assert_eq!(cleanup["tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(cleanup["event"]["eventId"], "job-1-stigman");
+    assert_eq!(cleanup["event"]["interval"], serde_json::json!({"value": "1", "field": "day"}));
+    assert_eq!(cleanup["event"]["enabled"], false);
+    assert_eq!((cleanup["runCount"].as_i64(), cleanup["lastRun"].is_null()), (Some(0), true));
+
+    let (status, body) = server
+        .send("PATCH", &admin, "/jobs/1?elevate=true", serde_json::json!({"name": "x"}))
+        .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("System jobs can only be modified with event properties."))
+    );
+    let enable = serde_json::json!({"event": {"type": "recurring", "interval": {"value": 2, "field": "hour"}, "enabled": true}});
+    let (status, body) = server.send("PATCH", &admin, "/jobs/1?elevate=true", enable).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["event"]["interval"]["value"].as_str(), body["event"]["enabled"].as_bool()),
+        (Some("2"), Some(true))
+    );
+    let (status, body) = server.send("DELETE", &admin, "/jobs/2?elevate=true", Value::Null).await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("Job is a system job and cannot be deleted."))
+    );
+
+    let (status, tasks) = server.get(&user, "/jobs/tasks").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> =
+        tasks.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ReviewAging"]);
+    let (_, tasks) = server.get(&admin, "/jobs/tasks?elevate=true").await;
+    assert_eq!(tasks.as_array().unwrap().len(), 5);
+    let cleanup_task =
+        tasks.as_array().unwrap().iter().find(|t| t["name"] == "WipeDeletedObjects").unwrap();
+    assert_eq!(cleanup_task["events"][0]["eventId"], "job-1-stigman");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_job_runs_its_tasks_and_records_output() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    let admin = &source.admin;
+    insert_reviews(&server, &source.collection_id, 3).await;
+    sqlx::query("UPDATE asset SET state = 'disabled' WHERE name = 'host-001'")
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+
+    let body =
+        serde_json::json!({"name": "Sweep", "description": "test job", "tasks": ["1", "2", "4"]});
+    let (status, job) = server.send("POST", admin, "/jobs?elevate=true", body).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["jobId"], "100");
+    assert_eq!(job["createdBy"]["username"], "admin");
+    assert!(job["created"].as_str().unwrap().ends_with(".000Z"));
+    let (status, body) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Sweep", "tasks": ["1"]}),
+        )
+        .await;
+    assert_eq!((status, body["detail"].as_str()), (422, Some("Job name already exists")));
+    let (status, body) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Other", "tasks": ["99"]}),
+        )
+        .await;
+    assert_eq!((status, body["detail"].as_str()), (422, Some("Unknown taskId in list")));
+    let (status, _) = server
+        .send(
+            "POST",
+            admin,
+            "/jobs?elevate=true",
+            serde_json::json!({"name": "Other", "tasks": []}),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let (status, started) =
+        server.send("POST", admin, "/jobs/100/runs?elevate=true", Value::Null).await;
+    assert_eq!(status, 200, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    let run = finished_run(&server, admin, &run_id).await;
+    assert_eq!((run["state"].as_str(), run["jobId"].as_str()), (Some("completed"), Some("100")));
+
+    // the disabled asset and its reviews are gone; the synthetic reviews matched no rule
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM asset WHERE state = 'disabled'").await, 0);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM review").await, 0);
+
+    let (status, output) =
+        server.get(admin, &format!("/jobs/runs/{run_id}/output?elevate=true")).await;
+    assert_eq!(status, 200);
+    let lines = output.as_array().unwrap();
+    assert_eq!(lines.len(), 6, "{output}");
+    let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
+    assert_eq!(lines[5]["task"], "WipeDeletedObjects");
+    assert_eq!(lines[4]["message"], "deleted 0 collections, deleted 1 assets");
+    let (_, later) =
+        server.get(admin, &format!("/jobs/runs/{run_id}/output?elevate=true&after-seq=4")).await;
+    assert_eq!(later.as_array().unwrap().len(), 2);
+
+    let (_, job) = server.get(admin, "/jobs/100?elevate=true").await;
+    assert_eq!(
+        (job["runCount"].as_i64(), job["lastRun"]["runId"].as_str()),
+        (Some(1), Some(run_id.as_str()))
+    );
+    assert!(job["lastRun"]["created"].as_str().unwrap().ends_with('Z'));
+    let (_, runs) = server.get(admin, "/jobs/100/runs?elevate=true").await;
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+
+    let (status, job) = server
+        .send("PATCH", admin, "/jobs/100?elevate=true", serde_json::json!({"tasks": []}))
+        .await;
+    assert_eq!(status, 400, "{job}");
+    let (status, job) = server
+        .send("PATCH", admin, "/jobs/100?elevate=true", serde_json::json!({"description": null}))
+        .await;
+    assert_eq!(
+        (status, &job["description"], job["updatedBy"]["username"].as_str()),
+        (200, &Value::Null, Some("admin"))
+    );
+
+    let (status, _) = server
+        .send("DELETE", admin, &format!("/jobs/runs/{run_id}?elevate=true"), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = server.get(admin, &format!("/jobs/runs/{run_id}?elevate=true")).await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (404, Some(format!("Run with ID [{run_id}] not found.").as_str()))
+    );
+    let (status, _) = server.get(admin, "/jobs/runs/not-a-uuid?elevate=true").await;
+    assert_eq!(status, 400);
+    let (status, _) = server.send("DELETE", admin, "/jobs/100?elevate=true", Value::Null).await;
+    assert_eq!(status, 204);
+    let (status, body) = server.get(admin, "/jobs/100?elevate=true").await;
+    assert_eq!((status, body["detail"].as_str()), (404, Some("Job with ID [100] not found.")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_scheduler_runs_a_job_when_its_schedule_comes_due() {
+    let server = TestServer::start_with(&["--scheduler-tick-ms", "50"]).await;
+    let admin = server.token("admin", &["admin"]);
+    let starts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let body = serde_json::json!({"name": "Soon", "tasks": ["4"], "event": {"type": "once", "starts": starts}});
+    let (status, job) = server.send("POST", &admin, "/jobs?elevate=true", body).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["event"]["type"], "once");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let run_id = loop {
+        let (_, runs) = server.get(&admin, "/jobs/100/runs?elevate=true").await;
+        if let Some(run) = runs.as_array().unwrap().first() {
+            break run["runId"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the schedule never fired");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(finished_run(&server, &admin, &run_id).await["state"], "completed");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log socket
+
+mod log_socket {
+    use super::*;
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn open(server: &TestServer) -> Socket {
+        let url = format!("{}/socket/log-socket", server.root.replacen("http", "ws", 1));
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        socket
+    }
+
+    async fn send(socket: &mut Socket, text: &str) {
+        socket.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// The next JSON message, skipping pings; fails after 5 s.
+    async fn next(socket: &mut Socket) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+                .await
+                .expect("a message in time")
+                .expect("an open socket")
+                .unwrap();
+            if let Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn admins_authorize_in_band_and_stream_filtered_log_records() {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let _ =
+            tracing_subscriber::registry().with(stigward::log_socket::LogStreamLayer).try_init();
+        let server = TestServer::start().await;
+        let mut socket = open(&server).await;
+        let unauthorized =
+            serde_json::json!({"type": "authorize", "data": {"state": "unauthorized"}});
+        assert_eq!(next(&mut socket).await, unauthorized);
+
+        // commands before authorization are ignored; the next reply answers the bad JSON
+        send(&mut socket, r#"{"type":"command","data":{"command":"stream-start"}}"#).await;
+        send(&mut socket, "not json").await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "error", "data": "Invalid JSON message"})
+        );
+        send(&mut socket, r#"{"type":"bogus","data":1}"#).await;
+        assert_eq!(next(&mut socket).await["data"], "Unexpected message type");
+        send(&mut socket, r#"{"data":1}"#).await;
+        assert!(next(&mut socket).await["data"]
+            .as_str()
+            .unwrap()
+            .starts_with("Message validation failed: "));
+
+        let user = server.token("someone", &[]);
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": user}}).to_string(),
+        )
+        .await;
+        let refused = next(&mut socket).await;
+        assert_eq!(refused["data"]["state"], "unauthorized");
+        assert!(refused["data"]["reason"].as_str().unwrap().starts_with("Authorization failed: "));
+
+        let admin = server.token("admin", &["admin"]);
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": admin}}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "authorize", "data": {"state": "authorized"}})
+        );
+
+        let start =
+            serde_json::json!({"command": "stream-start", "filter": {"component": ["rest"]}});
+        send(&mut socket, &serde_json::json!({"type": "command", "data": start}).to_string()).await;
+        assert_eq!(
+            next(&mut socket).await,
+            serde_json::json!({"type": "info", "data": {"success": true, "command": start}})
+        );
+        let (status, _) = server.get("", "/op/state").await;
+        assert_eq!(status, 200);
+        let record = loop {
+            let message = next(&mut socket).await;
+            assert_eq!(message["type"], "log");
+            if message["data"]["type"] == "request served" {
+                break message["data"].clone();
+            }
+        };
+        assert_eq!(
+            (record["component"].as_str(), record["level"].as_i64()),
+            (Some("rest"), Some(3))
+        );
+        assert!(record["data"]["status"].is_number(), "{record}");
+
+        send(&mut socket, r#"{"type":"command","data":{"command":"dance"}}"#).await;
+        assert_eq!(next(&mut socket).await["data"], "Unknown command");
+        assert_eq!(next(&mut socket).await["type"], "info");
+        send(&mut socket, r#"{"type":"command","data":{"command":"stream-stop"}}"#).await;
+        let stopped = loop {
+            let message = next(&mut socket).await;
+            if message["type"] == "info" {
+                break message;
+            }
+        };
+        assert_eq!(stopped["data"]["command"]["command"], "stream-stop");
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn authorization_ends_when_the_token_expires() {
+        let server = TestServer::start().await;
+        let mut socket = open(&server).await;
+        next(&mut socket).await;
+        let exp = chrono::Utc::now().timestamp() + 1;
+        let token = server.sign(serde_json::json!({"preferred_username": "admin", "exp": exp,
+            "scope": "stig-manager:op", "realm_access": {"roles": ["admin"]}}));
+        send(
+            &mut socket,
+            &serde_json::json!({"type": "authorize", "data": {"token": token}}).to_string(),
+        )
+        .await;
+        assert_eq!(next(&mut socket).await["data"]["state"], "authorized");
+        let expired = next(&mut socket).await;
+        assert_eq!(
+            expired,
+            serde_json::json!({"type": "authorize",
+            "data": {"state": "unauthorized", "reason": "jwt expired"}})
+        );
+        server.stop().await;
+    }
 }

@@ -128,7 +128,7 @@ impl Store {
     }
 }
 
-type Tx = Transaction<'static, Any>;
+pub(crate) type Tx = Transaction<'static, Any>;
 
 async fn clone_core<F>(tx: &mut Tx, plan: &ClonePlan, steps: &mut Steps<'_, F>) -> Result<i64>
 where

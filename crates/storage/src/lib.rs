@@ -6,6 +6,7 @@
 pub mod access;
 pub mod acl;
 pub mod appdata;
+pub mod appinfo;
 pub mod assets;
 pub mod ccis;
 pub mod clone;
@@ -15,6 +16,7 @@ pub mod content;
 pub mod export;
 pub mod generate;
 pub mod grants;
+pub mod jobs;
 pub mod labels;
 pub mod metrics;
 pub mod review_batch;

@@ -1,9 +1,11 @@
 //! The JSON shapes of the STIG Manager API as Stigward reads and writes them. Ids travel as
 //! strings; field names are the contract's camelCase.
 
+pub mod appinfo;
 pub mod asset;
 pub mod clone;
 pub mod collection;
+pub mod job;
 pub mod metrics;
 pub mod op;
 pub mod review;

@@ -5,6 +5,7 @@ pub mod clone;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod jobs;
 pub mod monitor;
 pub mod ndjson;
 pub mod state;

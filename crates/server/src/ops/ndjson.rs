@@ -11,6 +11,9 @@ use tokio::sync::mpsc;
 
 /// The writing end. Lines are few (one per step or per 10 000 rows), so the channel is
 /// unbounded and a write never waits for the client.
+// Known shortcoming: because writes never wait, a client that disconnects is only noticed at
+// the first line written after hyper has dropped the body; work that finishes before then
+// commits even though nobody reads its result.
 pub struct Lines {
     tx: mpsc::UnboundedSender<Bytes>,
 }
