@@ -49,7 +49,7 @@ impl MetricsData {
 
     /// Visible assets ordered by name (then id, as names repeat across collections).
     fn assets_by_name(&self) -> Vec<&AssetInfo> {
-        let mut assets: Vec<&AssetInfo> = self.assets.values().collect();
+        let mut assets: Vec<&AssetInfo> = self.assets.values().map(AsRef::as_ref).collect();
         assets.sort_by(|a, b| a.name.cmp(&b.name).then(a.asset_id.cmp(&b.asset_id)));
         assets
     }
@@ -59,7 +59,7 @@ impl MetricsData {
         let mut rows: Vec<(&AssetInfo, &Checklist)> = self
             .checklists
             .iter()
-            .filter_map(|c| self.assets.get(&c.asset_id).map(|a| (a, c)))
+            .filter_map(|c| self.assets.get(&c.asset_id).map(|a| (a.as_ref(), c.as_ref())))
             .collect();
         rows.sort_by(|(a, c), (b, d)| {
             (&a.name, a.asset_id, &c.benchmark_id).cmp(&(&b.name, b.asset_id, &d.benchmark_id))
@@ -121,8 +121,12 @@ impl MetricsData {
         self.collections
             .iter()
             .map(|(collection_id, name)| {
-                let checklists: Vec<&Checklist> =
-                    self.checklists.iter().filter(|c| c.collection_id == *collection_id).collect();
+                let checklists: Vec<&Checklist> = self
+                    .checklists
+                    .iter()
+                    .filter(|c| c.collection_id == *collection_id)
+                    .map(AsRef::as_ref)
+                    .collect();
                 let stigs: BTreeSet<&str> =
                     checklists.iter().map(|c| c.benchmark_id.as_str()).collect();
                 let assets = self.assets.values().filter(|a| a.collection_id == *collection_id);
@@ -160,7 +164,11 @@ impl MetricsData {
             .into_values()
             .map(|(label, asset_ids)| {
                 let members: HashSet<i64> = asset_ids.iter().copied().collect();
-                let checklists = self.checklists.iter().filter(|c| members.contains(&c.asset_id));
+                let checklists = self
+                    .checklists
+                    .iter()
+                    .filter(|c| members.contains(&c.asset_id))
+                    .map(AsRef::as_ref);
                 WithMetrics {
                     base: LabelBase {
                         label_id: label.map(|l| l.uuid.clone()),

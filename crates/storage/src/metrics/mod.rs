@@ -122,11 +122,11 @@ pub struct Checklist {
 pub struct MetricsData {
     /// Collections in scope, by name.
     pub collections: Vec<(i64, String)>,
-    /// Visible assets.
-    pub assets: BTreeMap<i64, AssetInfo>,
+    /// Visible assets, shared with the kept counts.
+    pub assets: BTreeMap<i64, Arc<AssetInfo>>,
     pub revisions: HashMap<String, RevisionInfo>,
-    /// Visible checklists.
-    pub checklists: Vec<Checklist>,
+    /// Visible checklists, shared with the kept counts.
+    pub checklists: Vec<Arc<Checklist>>,
     pub filter: MetricsFilter,
 }
 
@@ -145,7 +145,7 @@ impl MetricsData {
             (filter.benchmark_ids.is_empty() || filter.benchmark_ids.contains(&c.benchmark_id))
                 && (filter.rev_ids.is_empty() || filter.rev_ids.contains(&c.rev_id))
         };
-        let assets: BTreeMap<i64, &AssetInfo> = counts
+        let assets: BTreeMap<i64, &Arc<AssetInfo>> = counts
             .assets
             .iter()
             .filter(|(_, a)| filter.asset_matches(a))
@@ -174,8 +174,8 @@ impl MetricsData {
 #[derive(Debug)]
 struct CollectionCounts {
     name: String,
-    assets: BTreeMap<i64, AssetInfo>,
-    checklists: Vec<Checklist>,
+    assets: BTreeMap<i64, Arc<AssetInfo>>,
+    checklists: Vec<Arc<Checklist>>,
 }
 
 /// Counts kept from earlier requests, valid for one value of the metrics epoch.
@@ -334,6 +334,8 @@ impl Store {
                 checklist.counts.rules = rev.rules;
             }
         }
+        let checklists = checklists.into_iter().map(Arc::new).collect();
+        let assets = assets.into_iter().map(|(id, a)| (id, Arc::new(a))).collect();
         let counts = Arc::new(CollectionCounts { name, assets, checklists });
         self.metrics_cache.with(epoch, |k| k.collections.insert(collection_id, counts.clone()));
         Ok(counts)
