@@ -58,12 +58,17 @@ free_port() {
 }
 
 # --- nginx -------------------------------------------------------------------------------
-if ! command -v nginx >/dev/null; then
+missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+for tool in sqlite3 openssl curl; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >/dev/null
-    # the package starts a system nginx on port 80; this test runs its own
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    # the nginx package starts a system nginx on port 80; this test runs its own
     $SUDO systemctl stop nginx 2>/dev/null || $SUDO service nginx stop 2>/dev/null || true
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
