@@ -133,7 +133,8 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGMAN_API_MAX_UPLOAD", default_value_t = 1_073_741_824)]
     pub max_upload: usize,
     /// Enables `GET`/`POST /op/appdata` (export and replace all application data).
-    #[arg(long, env = "STIGMAN_EXPERIMENTAL_APPDATA", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long, env = "STIGMAN_EXPERIMENTAL_APPDATA", default_value_t = false,
+        action = clap::ArgAction::Set)]
     pub experimental_appdata: bool,
     /// Classification shown in exports and the configuration (NONE, U, CUI, C, S, TS, SCI).
     #[arg(long, env = "STIGMAN_CLASSIFICATION", default_value = "U")]

@@ -255,7 +255,11 @@ fn acl_failures(items: &[(Value, AclRulePut)], reasons: &[Vec<&str>]) -> Vec<Val
             failures.push((indexes[0], failure));
         } else if !why.is_empty() {
             let i = indexes[0];
-            let failure = json!({"itemNum": (i + 1).to_string(), "item": items[i].0, "validity": why.join(",")});
+            let failure = json!({
+                "itemNum": (i + 1).to_string(),
+                "item": items[i].0,
+                "validity": why.join(","),
+            });
             failures.push((i, failure));
         }
     }

@@ -111,7 +111,11 @@ pub async fn get_app_data(
     out.push_str(&format!("{header}\n{}\n", json!({"tables": list, "totalRows": total})));
     for table in &tables {
         let columns: Vec<String> = table.columns.iter().map(|c| format!("`{c}`")).collect();
-        let head = json!({"table": table.name, "columns": columns.join(","), "rowCount": table.rows.len()});
+        let head = json!({
+            "table": table.name,
+            "columns": columns.join(","),
+            "rowCount": table.rows.len(),
+        });
         out.push_str(&format!("{head}\n"));
         for row in &table.rows {
             out.push_str(&format!("{}\n", Value::Array(row.clone())));

@@ -92,7 +92,9 @@ pub fn spawn_scheduler(store: Store, status: &ApiStatus, clock: Clock, tick: Dur
             }
             tokio::select! {
                 _ = tokio::time::sleep(tick) => {}
-                _ = state.wait_for(|r| matches!(r.current_state, Phase::Stop | Phase::Fail)) => return,
+                _ = state.wait_for(|r| matches!(r.current_state, Phase::Stop | Phase::Fail)) => {
+                    return
+                }
             }
         }
     });
