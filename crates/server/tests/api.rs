@@ -442,3 +442,80 @@ async fn the_definition_lists_every_served_operation() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reviews_carry_their_assets_labels() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let file = "U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml";
+    let bytes = std::fs::read(shared(&format!("data/stigs/{file}"))).unwrap();
+    server.upload(&admin, "/stigs?elevate=true", file, bytes).await;
+    let facts = benchmark_facts(file);
+    let (_, me) = server.get(&admin, "/user").await;
+    let body = json!({"name": "Labelled", "grants": [{"userId": me["userId"], "roleId": 4}],
+        "labels": [{"name": "prod", "color": "FF0000", "description": "production"}]});
+    let (_, collection) = server.send("POST", &admin, "/collections?projection=labels", body).await;
+    let label = &collection["labels"][0];
+    let cid = collection["collectionId"].as_str().unwrap();
+    let asset = json!({"name": "web", "collectionId": cid, "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": [facts.benchmark_id],
+        "labelNames": ["prod"]});
+    let (_, asset) = server.send("POST", &admin, "/assets", asset).await;
+    let path = format!("/collections/{cid}/reviews/{}", asset["assetId"].as_str().unwrap());
+    let review = json!([{"ruleId": facts.rule_ids[0], "result": "pass", "detail": "ok",
+        "comment": ""}]);
+    let (status, _) = server.send("POST", &admin, &path, review).await;
+    assert_eq!(status, 200);
+    let (_, reviews) = server.get(&admin, &format!("/collections/{cid}/reviews")).await;
+    assert_eq!(reviews[0]["assetLabelIds"], json!([label["labelId"]]));
+    assert_eq!(
+        reviews[0]["assetLabels"],
+        json!([{"labelId": label["labelId"], "name": "prod", "color": "FF0000"}])
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_restricted_grant_reveals_its_collection_only_under_benchmarks_its_acl_reads() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let reader = server.token("reader", &[]);
+    let files = ["U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml", "U_VPN_SRG_V1R1_Manual-xccdf.xml"];
+    let ids: Vec<String> = files.iter().map(|f| benchmark_facts(f).benchmark_id).collect();
+    for file in files {
+        let bytes = std::fs::read(shared(&format!("data/stigs/{file}"))).unwrap();
+        server.upload(&admin, "/stigs?elevate=true", file, bytes).await;
+    }
+    let (_, me) = server.get(&admin, "/user").await;
+    let (_, them) = server.get(&reader, "/user").await;
+    let body = json!({"name": "Mixed", "grants": [{"userId": me["userId"], "roleId": 4},
+        {"userId": them["userId"], "roleId": 1}]});
+    let (_, collection) = server.send("POST", &admin, "/collections?projection=grants", body).await;
+    let cid = collection["collectionId"].as_str().unwrap().to_string();
+    let asset = json!({"name": "both", "collectionId": cid, "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": ids});
+    let (status, _) = server.send("POST", &admin, "/assets", asset).await;
+    assert_eq!(status, 201);
+    let grant = collection["grants"].as_array().unwrap().iter().find(|g| g["roleId"] == 1).unwrap()
+        ["grantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let acl = json!([{"benchmarkId": ids[0], "access": "r"}]);
+    let path = format!("/collections/{cid}/grants/{grant}/acl");
+    let (status, body) = server.send("PUT", &admin, &path, acl).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (_, stigs) = server.get(&reader, "/stigs").await;
+    let shown: BTreeMap<&str, &Value> = stigs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["benchmarkId"].as_str().unwrap(), &s["collectionIds"]))
+        .collect();
+    assert_eq!(shown[ids[0].as_str()], &json!([cid]));
+    assert_eq!(shown[ids[1].as_str()], &json!([]));
+    let (_, owner_view) = server.get(&admin, "/stigs").await;
+    assert!(owner_view.as_array().unwrap().iter().all(|s| s["collectionIds"] == json!([cid])));
+    server.stop().await;
+}

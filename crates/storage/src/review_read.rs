@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use stigward_domain::{ReviewResult, ReviewStatus};
+use stigward_wire::asset::LabelRef;
 use stigward_wire::review::{HistoryEntry, Review, ReviewRule, ReviewStig, StatusRead, UserRef};
 
 use crate::access::{Access, AccessMap};
@@ -117,7 +118,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let aliases = self.rule_aliases(collection_id, filter.asset_id).await?;
-        let labels = self.label_ids_by_asset(collection_id).await?;
+        let labels = self.labels_by_asset(collection_id).await?;
         let mut reach = self.reach(collection_id, filter.asset_id).await?;
         let rules = match filter.with_rule {
             true => self.review_rules(collection_id).await?,
@@ -196,18 +197,23 @@ impl Store {
         Ok(out)
     }
 
-    async fn label_ids_by_asset(&self, collection_id: i64) -> Result<HashMap<i64, Vec<String>>> {
+    async fn labels_by_asset(&self, collection_id: i64) -> Result<HashMap<i64, Vec<LabelRef>>> {
         let rows = sqlx::query(
-            "SELECT m.asset_id, l.uuid FROM collection_label_asset_map m
+            "SELECT m.asset_id, l.uuid, l.name, l.color FROM collection_label_asset_map m
              JOIN collection_label l ON l.label_id = m.label_id
              WHERE l.collection_id = $1 ORDER BY l.name",
         )
         .bind(collection_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut out: HashMap<i64, Vec<LabelRef>> = HashMap::new();
         for row in &rows {
-            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+            let label = LabelRef {
+                label_id: row.try_get(1)?,
+                name: row.try_get(2)?,
+                color: row.try_get(3)?,
+            };
+            out.entry(row.try_get(0)?).or_default().push(label);
         }
         Ok(out)
     }
@@ -378,7 +384,7 @@ const REVIEWS_OF_COLLECTION: &str = "
 fn review_from_row(
     row: &AnyRow,
     aliases: &HashMap<i64, Vec<String>>,
-    labels: &HashMap<i64, Vec<String>>,
+    labels: &HashMap<i64, Vec<LabelRef>>,
 ) -> Result<Review> {
     let review_id: i64 = row.try_get("review_id")?;
     let asset_id: i64 = row.try_get("asset_id")?;
@@ -386,7 +392,13 @@ fn review_from_row(
     Ok(Review {
         asset_id,
         asset_name: row.try_get("asset_name")?,
-        asset_label_ids: labels.get(&asset_id).cloned().unwrap_or_default(),
+        asset_label_ids: labels
+            .get(&asset_id)
+            .into_iter()
+            .flatten()
+            .map(|l| l.label_id.clone())
+            .collect(),
+        asset_labels: labels.get(&asset_id).cloned().unwrap_or_default(),
         rule_id: row.try_get("rule_id")?,
         rule_ids: aliases.get(&review_id).cloned().unwrap_or_default(),
         result: result_of(row)?.api().to_string(),
@@ -400,7 +412,6 @@ fn review_from_row(
         ts: stigward_domain::iso_seconds(row.try_get("ts")?),
         touch_ts: stigward_domain::iso_seconds(row.try_get("touch_ts")?),
         access: Access::ReadWrite.api().to_string(),
-        // Known shortcoming: `assetLabels` ({labelId, name, color}) is not returned yet.
         metadata: None,
         rule: None,
         stigs: None,

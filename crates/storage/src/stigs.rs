@@ -1,6 +1,6 @@
 //! The STIG library: importing benchmark revisions, and reading benchmarks, revisions and rules.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -94,14 +94,14 @@ impl Store {
     pub async fn stigs(
         &self,
         title: Option<&str>,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
         with_revisions: bool,
     ) -> Result<Vec<Stig>> {
         self.stig_list(title, None, visible, with_revisions).await
     }
 
     /// One benchmark with its revisions; `NotFound` when there is no such benchmark.
-    pub async fn stig(&self, benchmark_id: &str, visible: Option<&[i64]>) -> Result<Stig> {
+    pub async fn stig(&self, benchmark_id: &str, visible: Option<&LibraryView>) -> Result<Stig> {
         let mut found = self.stig_list(None, Some(benchmark_id), visible, true).await?;
         found.pop().ok_or(StoreError::NotFound)
     }
@@ -110,7 +110,7 @@ impl Store {
         &self,
         title: Option<&str>,
         benchmark_id: Option<&str>,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
         with_revisions: bool,
     ) -> Result<Vec<Stig>> {
         let rows = sqlx::query(
@@ -153,7 +153,7 @@ impl Store {
     pub async fn revisions(
         &self,
         benchmark_id: &str,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
     ) -> Result<Vec<Revision>> {
         let mut all = self.revisions_by_benchmark(Some(benchmark_id), visible).await?;
         all.remove(benchmark_id).ok_or(StoreError::NotFound)
@@ -164,7 +164,7 @@ impl Store {
         &self,
         benchmark_id: &str,
         selector: &RevisionSelector,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
     ) -> Result<Revision> {
         let rev_id = self.rev_id(benchmark_id, selector).await?;
         let all = self.revisions(benchmark_id, visible).await?;
@@ -177,7 +177,7 @@ impl Store {
     async fn revisions_by_benchmark(
         &self,
         benchmark_id: Option<&str>,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
     ) -> Result<BTreeMap<String, Vec<Revision>>> {
         let rows = sqlx::query(
             "SELECT rev_id, benchmark_id, version, release, benchmark_date_sql, status,
@@ -213,10 +213,10 @@ impl Store {
     /// Collections (as id strings) with an enabled asset mapped to each benchmark.
     async fn mapped_collections(
         &self,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
     ) -> Result<BTreeMap<String, Vec<String>>> {
         let rows = sqlx::query(
-            "SELECT DISTINCT sa.benchmark_id, a.collection_id
+            "SELECT DISTINCT sa.benchmark_id, a.collection_id, sa.benchmark_id
              FROM stig_asset_map sa
              JOIN asset a ON a.asset_id = sa.asset_id AND a.state = 'enabled'
              JOIN collection c ON c.collection_id = a.collection_id AND c.state = 'enabled'
@@ -229,10 +229,10 @@ impl Store {
 
     async fn pinned_collections(
         &self,
-        visible: Option<&[i64]>,
+        visible: Option<&LibraryView>,
     ) -> Result<BTreeMap<String, Vec<String>>> {
         let rows = sqlx::query(
-            "SELECT p.rev_id, p.collection_id FROM collection_rev_map p
+            "SELECT p.rev_id, p.collection_id, p.benchmark_id FROM collection_rev_map p
              JOIN collection c ON c.collection_id = p.collection_id AND c.state = 'enabled'
              ORDER BY p.collection_id",
         )
@@ -502,16 +502,33 @@ pub(crate) fn revision_str(row: &AnyRow) -> Result<String> {
     Ok(format!("V{version}R{release}"))
 }
 
-/// Groups (key, collection id) rows by key, keeping only visible collections.
+/// Which collections a reader may see in library listings.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryView {
+    /// Collections seen whole: every grant but a restricted one.
+    pub collections: HashSet<i64>,
+    /// Restricted grants show a collection only under the benchmarks their ACL reaches.
+    pub benchmarks: HashMap<i64, HashSet<String>>,
+}
+
+impl LibraryView {
+    pub fn shows(&self, collection_id: i64, benchmark_id: &str) -> bool {
+        self.collections.contains(&collection_id)
+            || self.benchmarks.get(&collection_id).is_some_and(|b| b.contains(benchmark_id))
+    }
+}
+
+/// Groups (key, collection id, benchmark id) rows by key, keeping only visible collections.
 fn group_visible(
     rows: &[AnyRow],
-    visible: Option<&[i64]>,
+    visible: Option<&LibraryView>,
 ) -> Result<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in rows {
         let key: String = row.try_get(0)?;
         let collection_id: i64 = row.try_get(1)?;
-        if visible.is_none_or(|v| v.contains(&collection_id)) {
+        let benchmark_id: String = row.try_get(2)?;
+        if visible.is_none_or(|v| v.shows(collection_id, &benchmark_id)) {
             out.entry(key).or_default().push(collection_id.to_string());
         }
     }

@@ -86,6 +86,7 @@ pub struct Review {
     pub asset_id: i64,
     pub asset_name: String,
     pub asset_label_ids: Vec<String>,
+    pub asset_labels: Vec<crate::asset::LabelRef>,
     pub rule_id: String,
     pub rule_ids: Vec<String>,
     pub result: String,

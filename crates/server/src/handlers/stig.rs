@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use stigward_domain::RevisionStr;
 use stigward_storage::content::CciProjection;
-use stigward_storage::stigs::{RevisionSelector, RuleProjection};
+use stigward_storage::stigs::{LibraryView, RevisionSelector, RuleProjection};
 use stigward_storage::StoreError;
 use stigward_wire::stig::{Cci, CciListItem, Group, Revision, Rule, ScapMap, Stig};
 
@@ -50,7 +50,7 @@ pub async fn get_stigs(
     params.flag("elevate")?;
     params.finish()?;
     let visible = visible_collections(&state, &caller).await?;
-    Ok(Json(state.store.stigs(title.as_deref(), visible.as_deref(), revisions).await?))
+    Ok(Json(state.store.stigs(title.as_deref(), visible.as_ref(), revisions).await?))
 }
 
 pub async fn get_revisions_by_benchmark_id(
@@ -62,7 +62,7 @@ pub async fn get_revisions_by_benchmark_id(
     params.flag("elevate")?;
     params.finish()?;
     let visible = visible_collections(&state, &caller).await?;
-    match state.store.revisions(&benchmark_id, visible.as_deref()).await {
+    match state.store.revisions(&benchmark_id, visible.as_ref()).await {
         Ok(revisions) => Ok(Json(revisions)),
         Err(StoreError::NotFound) => Err(unknown_benchmark(&benchmark_id)),
         Err(other) => Err(other.into()),
@@ -78,7 +78,7 @@ pub async fn get_stig_by_id(
     params.flag("elevate")?;
     params.finish()?;
     let visible = visible_collections(&state, &caller).await?;
-    let stig = state.store.stig(&benchmark_id, visible.as_deref()).await;
+    let stig = state.store.stig(&benchmark_id, visible.as_ref()).await;
     Ok(Json(stig.map_err(|e| not_found_as(e, unknown_benchmark(&benchmark_id)))?))
 }
 
@@ -107,7 +107,7 @@ pub async fn get_revision_by_string(
     params.finish()?;
     let selector = revision_selector(&revision_str)?;
     let visible = visible_collections(&state, &caller).await?;
-    let revision = state.store.revision(&benchmark_id, &selector, visible.as_deref()).await;
+    let revision = state.store.revision(&benchmark_id, &selector, visible.as_ref()).await;
     Ok(Json(revision.map_err(|e| not_found_as(e, unknown_revision(&benchmark_id, &revision_str)))?))
 }
 
@@ -312,15 +312,23 @@ fn unknown_benchmark(benchmark_id: &str) -> ApiError {
 }
 
 /// Collections whose ids a caller may see in library listings; `None` when elevated (all).
-/// Known shortcoming: a restricted grant should reveal a collection only through the asset/STIG
-/// pairs its ACL covers; here any grant reveals it.
+/// A restricted grant reveals its collection only under the benchmarks its ACL can read.
 async fn visible_collections(
     state: &AppState,
     caller: &crate::auth::Authenticated,
-) -> ApiResult<Option<Vec<i64>>> {
+) -> ApiResult<Option<LibraryView>> {
     if caller.elevate {
         return Ok(None);
     }
-    let grants = state.store.effective_grants(caller.user_id).await?;
-    Ok(Some(grants.iter().map(|g| g.collection_id).collect()))
+    let mut view = LibraryView::default();
+    for grant in state.store.effective_grants(caller.user_id).await? {
+        if grant.role != stigward_domain::Role::Restricted {
+            view.collections.insert(grant.collection_id);
+            continue;
+        }
+        let readable = state.store.access_map(&grant).await?;
+        let benchmarks = readable.readable().map(|(_, benchmark, _)| benchmark.to_string());
+        view.benchmarks.insert(grant.collection_id, benchmarks.collect());
+    }
+    Ok(Some(view))
 }
