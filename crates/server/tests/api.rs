@@ -101,7 +101,7 @@ fn expected_metrics(benchmark: &BenchmarkFacts, ckl: &str) -> (Value, Vec<String
 #[tokio::test]
 async fn library_collection_checklists_and_metrics_end_to_end() {
     let server = TestServer::start().await;
-    let admin = server.token("admin", &["admin", "create_collection"]);
+    let admin = server.token_cli("admin", "admin,create_collection").await;
 
     let mut files: Vec<String> = std::fs::read_dir(shared("data/stigs"))
         .unwrap()

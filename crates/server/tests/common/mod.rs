@@ -126,6 +126,17 @@ impl TestServer {
         self.issuer.issue(claims, std::time::Duration::from_secs(3600)).unwrap()
     }
 
+    /// A token printed by `stigward token`, as the README tells a newcomer to get one.
+    pub async fn token_cli(&self, user: &str, privileges: &str) -> String {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stigward"));
+        command
+            .args(["token", "--user", user, "--privileges", privileges])
+            .env("STIGWARD_DATA_DIR", self.data_dir.path());
+        let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    }
+
     /// Signs arbitrary claims with the server's key (for expired and odd tokens).
     pub fn sign(&self, claims: Value) -> String {
         let pem = std::fs::read(self.data_dir.path().join("issuer-key.pem")).unwrap();
