@@ -3,29 +3,9 @@
 
 use sqlx::Row;
 
+pub use stigward_domain::review_aging::{AgingRuleWrite, AgingTarget};
+
 use crate::{flag, Result, Store};
-
-/// Where a rule applies; `None` parts match everything.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AgingTarget {
-    pub asset_id: Option<i64>,
-    /// The label's uuid.
-    pub label_id: Option<String>,
-    pub benchmark_id: Option<String>,
-}
-
-/// One rule as written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgingRuleWrite {
-    pub title: Option<String>,
-    pub enabled: bool,
-    pub trigger_field: String,
-    pub trigger_interval: i64,
-    pub trigger_action: String,
-    pub update_field: Option<String>,
-    pub update_value: Option<String>,
-    pub target: Option<AgingTarget>,
-}
 
 /// One stored rule with its target expanded.
 #[derive(Debug, Clone, PartialEq)]
