@@ -362,3 +362,29 @@ async fn review_aging_config_is_validated_replaced_and_owner_only() {
     assert_eq!(status, 404);
     fx.server.stop().await;
 }
+
+#[tokio::test]
+async fn unreviewed_reports_use_the_current_revision_not_the_pinned_one() {
+    let old = BenchmarkFile::read("U_VPN_SRG_V1R0_Manual-xccdf.xml");
+    let new = BenchmarkFile::read(VPN);
+    let b = new.benchmark_id.as_str();
+    let fx = Fixture::start(&["U_VPN_SRG_V1R0_Manual-xccdf.xml", VPN], &[("gw", &[b], &[])]).await;
+    let pin = json!({"defaultRevisionStr": old.revision_str});
+    let (status, body) =
+        fx.server.send("POST", &fx.admin, &fx.path(&format!("/stigs/{b}")), pin).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = fx.server.get(&fx.admin, &fx.path("/unreviewed/rules")).await;
+    let listed: Vec<&str> =
+        body.as_array().unwrap().iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    let mut current: Vec<&str> = new.rules.iter().map(|r| r.rule_id.as_str()).collect();
+    current.sort();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, current);
+    assert_ne!(
+        old.rules.iter().map(|r| r.rule_id.as_str()).collect::<Vec<_>>(),
+        new.rules.iter().map(|r| r.rule_id.as_str()).collect::<Vec<_>>(),
+        "the two revisions differ"
+    );
+    fx.server.stop().await;
+}
