@@ -4,6 +4,7 @@
 pub mod collection_rules;
 pub mod import;
 pub mod review;
+pub mod review_aging;
 pub mod revision;
 pub mod settings;
 

@@ -6,8 +6,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    appdata, asset, collection, collection_stream, job, metrics, operation, operation_info, review,
-    review_history, stig, user,
+    appdata, asset, collection, collection_report, collection_stream, collection_task, job,
+    metrics, operation, operation_info, review, review_history, stig, user,
 };
 use crate::state::AppState;
 
@@ -189,6 +189,20 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
             get(asset::get_assets_by_stig).put(asset::attach_assets_to_stig),
         )
         .route(
+            "/collections/{collectionId}/tasks/review-aging/config",
+            get(collection_task::get_collection_task_config_review_aging)
+                .put(collection_task::put_collection_task_config_review_aging)
+                .delete(collection_task::delete_collection_task_config_review_aging),
+        )
+        .route(
+            "/collections/{collectionId}/unreviewed/assets",
+            get(collection_report::get_unreviewed_assets_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/unreviewed/rules",
+            get(collection_report::get_unreviewed_rules_by_collection),
+        )
+        .route(
             "/collections/{collectionId}/users/{userId}/effective-acl",
             get(collection::get_effective_acl_by_collection_user),
         )
@@ -368,6 +382,11 @@ pub const OPERATIONS: &[&str] = &[
     "getStigsByCollection",
     "getStigByCollection",
     "writeStigPropsByCollectionStig",
+    "getCollectionTaskConfigReviewAging",
+    "putCollectionTaskConfigReviewAging",
+    "deleteCollectionTaskConfigReviewAging",
+    "getUnreviewedAssetsByCollection",
+    "getUnreviewedRulesByCollection",
     "getEffectiveAclByCollectionUser",
     "getAssets",
     "createAsset",

@@ -1282,6 +1282,11 @@ fn the_route_table_covers_this_issues_operations() {
         "getStigByCollection",
         "writeStigPropsByCollectionStig",
         "getEffectiveAclByCollectionUser",
+        "getCollectionTaskConfigReviewAging",
+        "putCollectionTaskConfigReviewAging",
+        "deleteCollectionTaskConfigReviewAging",
+        "getUnreviewedAssetsByCollection",
+        "getUnreviewedRulesByCollection",
     ];
     let required: Vec<&String> = contract
         .iter()

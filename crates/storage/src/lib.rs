@@ -19,11 +19,13 @@ pub mod grants;
 pub mod jobs;
 pub mod labels;
 pub mod metrics;
+pub mod review_aging;
 pub mod review_batch;
 pub mod review_history;
 pub mod review_read;
 pub mod reviews;
 pub mod stigs;
+pub mod unreviewed;
 pub mod user_groups;
 pub mod users;
 

@@ -4,7 +4,9 @@
 pub mod appdata;
 pub mod asset;
 pub mod collection;
+pub mod collection_report;
 pub mod collection_stream;
+pub mod collection_task;
 pub mod job;
 pub mod metrics;
 pub mod operation;

@@ -1,0 +1,104 @@
+//! The Collection tag's task configuration: the review-aging rules of a collection.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Map, Value};
+use stigward_domain::review_aging::parse_rules;
+use stigward_domain::Role;
+use stigward_storage::review_aging::AgingRule;
+
+use crate::auth::{scope, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_id, ApiJson, Params};
+use crate::state::AppState;
+
+const NO_CONFIG: &str = "No config found for this collection/task.";
+
+pub async fn get_collection_task_config_review_aging(
+    caller: Caller<scope::CollectionRead>,
+    State(state): State<AppState>,
+    Path(collection_id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Vec<Value>>> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    params.finish()?;
+    caller.granted_access(&state, collection_id, Role::Manage).await?;
+    let rules = state.store.aging_rules(collection_id).await?;
+    if rules.is_empty() {
+        return Err(ApiError::NotFound(Some(NO_CONFIG.into())));
+    }
+    Ok(Json(rules.iter().map(rule_json).collect()))
+}
+
+pub async fn put_collection_task_config_review_aging(
+    caller: Caller<scope::Collection>,
+    State(state): State<AppState>,
+    Path(collection_id): Path<String>,
+    params: Params,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    params.finish()?;
+    let rules = parse_rules(&body).map_err(ApiError::Validation)?;
+    caller.granted_access(&state, collection_id, Role::Owner).await?;
+    let invalid = state.store.invalid_aging_targets(collection_id, &rules).await?;
+    if !invalid.is_empty() {
+        let detail = invalid
+            .iter()
+            .map(|i| {
+                json!({"idx": i.idx, "assetId": i.target.asset_id.map(|a| a.to_string()),
+                    "labelId": i.target.label_id, "benchmarkId": i.target.benchmark_id,
+                    "validity": i.validity})
+            })
+            .collect();
+        return Err(ApiError::Unprocessable(Value::Array(detail)));
+    }
+    state.store.replace_aging_rules(collection_id, &rules).await?;
+    let stored = state.store.aging_rules(collection_id).await?;
+    Ok(Json(stored.iter().map(rule_json).collect()))
+}
+
+pub async fn delete_collection_task_config_review_aging(
+    caller: Caller<scope::Collection>,
+    State(state): State<AppState>,
+    Path(collection_id): Path<String>,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    params.finish()?;
+    caller.granted_access(&state, collection_id, Role::Owner).await?;
+    match state.store.delete_aging_rules(collection_id).await? {
+        0 => Err(ApiError::NotFound(Some(NO_CONFIG.into()))),
+        _ => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+fn rule_json(rule: &AgingRule) -> Value {
+    let mut map = Map::new();
+    if let Some(title) = &rule.title {
+        map.insert("title".into(), json!(title));
+    }
+    map.insert("triggerField".into(), json!(rule.trigger_field));
+    map.insert("triggerInterval".into(), json!(rule.trigger_interval));
+    map.insert("triggerAction".into(), json!(rule.trigger_action));
+    if let (Some(field), Some(value)) = (&rule.update_field, &rule.update_value) {
+        map.insert("updateField".into(), json!(field));
+        map.insert("updateValue".into(), json!(value));
+    }
+    let mut target = Map::new();
+    if let Some((asset_id, name)) = &rule.asset {
+        target.insert("asset".into(), json!({"assetId": asset_id.to_string(), "name": name}));
+    }
+    if let Some((label_id, name, color)) = &rule.label {
+        target.insert("label".into(), json!({"labelId": label_id, "name": name, "color": color}));
+    }
+    if let Some(benchmark_id) = &rule.benchmark_id {
+        target.insert("benchmarkId".into(), json!(benchmark_id));
+    }
+    if !target.is_empty() {
+        map.insert("target".into(), Value::Object(target));
+    }
+    map.insert("enabled".into(), json!(rule.enabled));
+    Value::Object(map)
+}
