@@ -88,10 +88,10 @@ pub struct TokenArgs {
         default_value = "stig-manager:stig stig-manager:collection stig-manager:user stig-manager:op openid"
     )]
     pub scope: String,
-    /// Lifetime in hours.
-    #[arg(long, default_value_t = 24)]
+    /// Lifetime in hours (1 to 8760).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub hours: u64,
-    /// Address and port of the server, for the token's issuer URL.
+    /// Port of the server, for the token's issuer URL.
     #[arg(long, env = "STIGMAN_API_PORT", default_value_t = 54000)]
     pub port: u16,
     #[command(flatten)]
@@ -319,7 +319,9 @@ async fn remote_checklist(
         .append_pair("name-match", "exact")
         .finish();
     let found = api.expect(get.clone(), &format!("/collections?{query}"), None).await?;
-    let collection = found.get(0).with_context(|| format!("no collection named {wanted}"))?;
+    let collection = found.get(0).with_context(|| {
+        format!("no collection named {wanted} in which the token's user holds a grant")
+    })?;
     let cid = collection["collectionId"].as_str().context("collection without id")?.to_string();
     let settings = CollectionSettings::from_stored(&collection["settings"]);
     let options = library::import_options(&collection["settings"]);

@@ -144,7 +144,7 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGMAN_OIDC_PROVIDER")]
     pub oidc_provider: Option<String>,
     /// Older name of STIGMAN_OIDC_PROVIDER, read when that is unset.
-    #[arg(long, env = "STIGMAN_API_AUTHORITY", hide = true)]
+    #[arg(long, env = "STIGMAN_API_AUTHORITY")]
     pub api_authority: Option<String>,
     /// PEM file of CA certificates for the TLS connection to the OIDC provider.
     #[arg(long, env = "STIGMAN_OIDC_CA_CERTS")]

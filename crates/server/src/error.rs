@@ -137,6 +137,9 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => ApiError::NotFound(None),
             StoreError::Conflict(detail) => ApiError::unprocessable(detail),
+            other if other.is_unstorable_text() => {
+                ApiError::Validation("text values must not contain NUL characters".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -519,3 +519,21 @@ async fn a_restricted_grant_reveals_its_collection_only_under_benchmarks_its_acl
     assert!(owner_view.as_array().unwrap().iter().all(|s| s["collectionIds"] == json!([cid])));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn uploads_that_are_not_multipart_and_nul_characters_get_the_error_body() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let (status, body) = server.send("POST", &admin, "/stigs?elevate=true", json!({})).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["error"], "Unsupported media type.");
+
+    // PostgreSQL cannot store NUL in text; SQLite can: either way no 500.
+    let (_, me) = server.get(&admin, "/user").await;
+    let body = json!({"name": "a\u{0}b", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (status, body) = server.send("POST", &admin, "/collections", body).await;
+    assert!(status == 201 || status == 400, "{status} {body}");
+    let (status, body) = server.get(&admin, "/stigs/a%00b").await;
+    assert!(status == 404 || status == 400, "{status} {body}");
+    server.stop().await;
+}

@@ -63,6 +63,19 @@ pub enum StoreError {
     Cancelled,
 }
 
+impl StoreError {
+    /// Text the database refuses to store: PostgreSQL takes no NUL character in text
+    /// (SQLSTATE 22021, `character_not_in_repertoire`), where SQLite stores it.
+    pub fn is_unstorable_text(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db.code().as_deref() == Some("22021")
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -17,17 +17,32 @@ pub mod review_history;
 pub mod stig;
 pub mod user;
 
-use axum::extract::Multipart;
+use axum::extract::{FromRequest, Multipart, Request};
 
 use crate::error::{ApiError, ApiResult};
 
-/// An uploaded file: the `importFile` field of a multipart form.
+/// An uploaded file: the `importFile` field of a multipart form. A body that is not
+/// multipart gets the API's error body like any other bad request.
 pub struct Upload {
     pub file_name: String,
     pub bytes: Vec<u8>,
 }
 
-pub async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = Multipart::from_request(req, state).await.map_err(|rejection| {
+            ApiError::UnsupportedMediaType(format!(
+                "expected a multipart/form-data upload: {}",
+                rejection.body_text()
+            ))
+        })?;
+        read_upload(form).await
+    }
+}
+
+async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
         if field.name() == Some("importFile") {
             let file_name = field.file_name().unwrap_or("upload").to_string();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::header::{HeaderName, HeaderValue};
 use axum::http::HeaderMap;
 use axum::response::sse::Sse;
@@ -56,14 +56,13 @@ pub async fn import_ccis(
     caller: Caller<scope::Op>,
     State(state): State<AppState>,
     mut params: Params,
-    form: Multipart,
+    upload: super::Upload,
 ) -> ApiResult<Json<CciImport>> {
     params.flag("elevate")?;
     params.finish()?;
     if !caller.elevate {
         return Err(ApiError::privilege("Loading the CCI list requires elevate=true."));
     }
-    let upload = super::read_upload(form).await?;
     Ok(Json(crate::library::import_cci_list(&state.store, &upload.bytes).await?))
 }
 

@@ -1,6 +1,6 @@
 //! The STIG tag: importing benchmarks and reading the library.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use stigward_domain::RevisionStr;
@@ -20,7 +20,7 @@ pub async fn import_benchmark(
     caller: Caller<scope::Stig>,
     State(state): State<AppState>,
     mut params: Params,
-    form: Multipart,
+    upload: super::Upload,
 ) -> ApiResult<Response> {
     let clobber = params.flag("clobber")?;
     params.flag("elevate")?;
@@ -28,7 +28,6 @@ pub async fn import_benchmark(
     if !caller.elevate {
         return Err(ApiError::Privilege(None));
     }
-    let upload = super::read_upload(form).await?;
     let parsed = crate::library::parse_upload(&upload.file_name, &upload.bytes)?;
     let was_zip = stigward_formats::library::is_zip(&upload.bytes);
     let mut results =
