@@ -153,6 +153,8 @@ mkfifo lock.fifo
 sqlite3 "$DB" < lock.fifo > /dev/null &
 PIDS+=($!)
 exec 4> lock.fifo
+# the server may be writing at this moment (a request, the scheduler): wait for our turn
+echo ".timeout 10000" >&4
 echo "BEGIN IMMEDIATE;" >&4
 wait_for "! sqlite3 -cmd '.timeout 0' '$DB' 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null" 10 \
     || fail "could not take the database write lock"
