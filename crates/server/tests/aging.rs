@@ -62,42 +62,12 @@ impl Fixture {
 
     /// Gives `username` a grant with `role`; returns its token and grant id.
     async fn grant(&self, username: &str, role: i64) -> (String, i64) {
-        let token = self.server.token(username, &[]);
-        let (_, me) = self.server.get(&token, "/user").await;
-        let user_id: i64 = me["userId"].as_str().unwrap().parse().unwrap();
-        let store = self.store().await;
-        let row: (i64,) = sqlx::query_as(
-            "INSERT INTO collection_grant (collection_id, user_id, role_id) VALUES ($1, $2, $3)
-             RETURNING grant_id",
-        )
-        .bind(self.cid.parse::<i64>().unwrap())
-        .bind(user_id)
-        .bind(role)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        store.close().await;
-        (token, row.0)
+        self.server.grant_in(self.cid.parse().unwrap(), username, role).await
     }
 
     async fn acl(&self, grant_id: i64, asset: &str, benchmark_id: &str, access: &str) {
-        let store = self.store().await;
-        sqlx::query(
-            "INSERT INTO collection_grant_acl (grant_id, asset_id, benchmark_id, access)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(grant_id)
-        .bind(self.assets[asset].parse::<i64>().unwrap())
-        .bind(benchmark_id)
-        .bind(access)
-        .execute(store.pool())
-        .await
-        .unwrap();
-        store.close().await;
-    }
-
-    async fn store(&self) -> stigward_storage::Store {
-        stigward_storage::Store::connect(&self.server.database_url, 1).await.unwrap()
+        let asset_id = self.assets[asset].parse().unwrap();
+        self.server.acl_on(grant_id, asset_id, benchmark_id, access).await;
     }
 }
 

@@ -137,6 +137,30 @@ impl TestServer {
         String::from_utf8(output.stdout).unwrap().trim().to_string()
     }
 
+    /// Gives `username` a grant with `role` in a collection, written straight to the store;
+    /// returns the user's token and the grant id.
+    pub async fn grant_in(&self, collection_id: i64, username: &str, role: i64) -> (String, i64) {
+        let token = self.token(username, &[]);
+        let (_, me) = self.get(&token, "/user").await;
+        let user_id: i64 = me["userId"].as_str().unwrap().parse().unwrap();
+        let store = stigward_storage::Store::connect(&self.database_url, 1).await.unwrap();
+        let role = stigward_domain::Role::try_from(role).unwrap();
+        let grant_id = store.insert_grant(collection_id, user_id, role).await.unwrap();
+        store.close().await;
+        (token, grant_id)
+    }
+
+    /// Adds an asset+STIG ACL rule (`access` is `r`, `rw` or `none`) to a grant.
+    pub async fn acl_on(&self, grant_id: i64, asset_id: i64, benchmark_id: &str, access: &str) {
+        let store = stigward_storage::Store::connect(&self.database_url, 1).await.unwrap();
+        let access = stigward_storage::access::Access::parse(access).unwrap();
+        store
+            .insert_acl_rule(grant_id, Some(asset_id), Some(benchmark_id), None, access)
+            .await
+            .unwrap();
+        store.close().await;
+    }
+
     /// Signs arbitrary claims with the server's key (for expired and odd tokens).
     pub fn sign(&self, claims: Value) -> String {
         let pem = std::fs::read(self.data_dir.path().join("issuer-key.pem")).unwrap();
