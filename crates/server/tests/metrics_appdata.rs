@@ -1635,3 +1635,58 @@ async fn counts_follow_the_reviews_not_the_counters_stored_in_the_file() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_review_two_rules_of_a_revision_share_counts_twice() {
+    let (s, mut model) = installation().await;
+    // the file's revision in which two rules share one review key
+    let (rev_id, rule_ids) = model
+        .revisions
+        .iter()
+        .find_map(|(rev_id, revision)| {
+            let mut by_key: BTreeMap<&Key, Vec<&str>> = BTreeMap::new();
+            for rule in &revision.rules {
+                by_key.entry(&model.keys[&rule.rule_id]).or_default().push(&rule.rule_id);
+            }
+            let shared = by_key.into_values().find(|ids| ids.len() == 2)?;
+            Some((rev_id.clone(), shared.iter().map(|id| id.to_string()).collect::<Vec<_>>()))
+        })
+        .unwrap();
+    let benchmark = model.revisions[&rev_id].benchmark_id.clone();
+    let users = model.users(&s);
+    let (owner, scope) = users
+        .iter()
+        .find_map(|u| u.scopes.iter().find(|s| s.role == 4 && !s.pairs.is_empty()).map(|s| (u, s)))
+        .unwrap();
+    let asset = model.assets[&scope.pairs.first().unwrap().0].id;
+
+    let path = format!("/assets/{asset}/stigs/{benchmark}");
+    let (status, body) = s.send("PUT", &owner.token, &path, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let path = format!("/collections/{}/reviews/{asset}/{}", scope.collection, rule_ids[0]);
+    let review = json!({"result": "fail", "detail": "seen twice", "comment": "one review"});
+    let (status, written) = s.send("PUT", &owner.token, &path, review).await;
+    assert_eq!(status, 201, "{written}");
+
+    model.assets.get_mut(&asset).unwrap().stigs.insert(benchmark.clone());
+    model.defaults = model.default_revisions();
+    model.reviews.push(Review {
+        asset,
+        key: model.keys[&rule_ids[0]].clone(),
+        result: RESULTS.iter().position(|r| *r == "fail").unwrap(),
+        status: 0,
+        engine: false,
+        // the review's times are the server's clock; the metrics must repeat them
+        ts: written["ts"].as_str().unwrap().to_string(),
+        touch_ts: written["touchTs"].as_str().unwrap().to_string(),
+    });
+    assert_eq!(model.count(&(asset, benchmark.clone())).result("fail"), [2, 0]);
+
+    let users = model.users(&s);
+    let check = Check { s: &s, model: &model };
+    for user in distinct_views(&users) {
+        check.collection(user, scope.collection, &Filter::default(), true).await;
+        check.meta(user, &MetaFilter::default(), false).await;
+    }
+    s.stop().await;
+}
