@@ -246,6 +246,7 @@ async fn each_role_sees_what_the_file_grants_it() {
     let cast = Cast::read();
     let server = loaded_server(&cast).await;
     let cid = cast.cid;
+    let cid_text = cid.to_string();
     for p in &cast.people {
         let token = cast.token(&server, p);
         let who = p.who;
@@ -258,7 +259,7 @@ async fn each_role_sees_what_the_file_grants_it() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|g| g["collection"]["collectionId"] == cid.to_string())
+            .find(|g| g["collection"]["collectionId"].as_str() == Some(cid_text.as_str()))
             .map(|g| g["roleId"].as_i64().unwrap());
         assert_eq!(granted, p.role, "{who:?} role in {cid}");
 
