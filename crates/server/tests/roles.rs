@@ -186,6 +186,23 @@ impl Cast {
         out
     }
 
+    /// History entries per enabled asset of the collection, for grants that may read history:
+    /// the rows of reviews on those assets written by a known user.
+    fn history_per_asset(&self) -> BTreeMap<String, usize> {
+        let assets = self.data.assets_of(self.cid);
+        let users: BTreeSet<i64> =
+            self.data.rows("user_data").iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+        let mut out = BTreeMap::new();
+        for h in self.data.rows("review_history") {
+            let review = self.data.rows("review").iter().find(|r| r["reviewId"] == h["reviewId"]);
+            let asset = review.unwrap()["assetId"].as_i64().unwrap();
+            if assets.contains(&asset) && h["userId"].as_i64().is_some_and(|u| users.contains(&u)) {
+                *out.entry(asset.to_string()).or_default() += 1;
+            }
+        }
+        out
+    }
+
     /// Label name → uses the persona must see: labels on assets it can read.
     fn visible_labels(&self, p: &Persona) -> BTreeMap<String, usize> {
         let seen = self.visible_assets(p);
@@ -303,6 +320,24 @@ async fn each_role_sees_what_the_file_grants_it() {
             })
             .collect();
         assert_eq!(seen, cast.visible_reviews(p), "{who:?} reviews");
+
+        let (status, history) =
+            server.get(&token, &format!("/collections/{cid}/review-history")).await;
+        if p.role < Some(2) {
+            assert_eq!(status, 403, "{who:?}: {history}");
+            continue;
+        }
+        let counted: BTreeMap<String, usize> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let entries = a["reviewHistories"].as_array().unwrap();
+                let count = entries.iter().map(|r| r["history"].as_array().unwrap().len()).sum();
+                (a["assetId"].as_str().unwrap().to_string(), count)
+            })
+            .collect();
+        assert_eq!(counted, cast.history_per_asset(), "{who:?} review history");
     }
     server.stop().await;
 }
@@ -407,127 +442,208 @@ impl Case {
     }
 }
 
+/// The ids and bodies the cases use, all taken from the file.
+struct Targets {
+    cid: i64,
+    /// The caller's role name, to keep created names apart.
+    who: String,
+    /// The asset with the most assignments, one of its STIGs and that STIG's revision.
+    asset: i64,
+    benchmark: String,
+    revision: String,
+    /// A rule with a review on `asset`.
+    rule: String,
+    /// One reviewed rule per asset/STIG pair that has a review.
+    reviewed: BTreeMap<(i64, String), String>,
+    /// An enabled asset without STIGs, if any.
+    unassigned: Option<i64>,
+    /// Two STIGs no asset uses (one loses a revision, one is deleted), with revisions.
+    unmapped: Vec<(String, String)>,
+    aging_status: u16,
+    label: String,
+    tagged: Vec<String>,
+    group: i64,
+    collection_name: Value,
+    grants: Vec<Value>,
+    /// The restricted grant's ACL as a PUT body, when it names no labels.
+    acl: Option<Vec<Value>>,
+    asset_row: common::appdata::Row,
+    asset_stigs: Vec<String>,
+    full: Persona,
+    restricted: Persona,
+    nobody: Persona,
+    /// The no-grant user can be deleted: it has never signed in.
+    nobody_deletable: bool,
+}
+
+impl Targets {
+    fn read(cast: &Cast, p: &Persona) -> Targets {
+        let data = &cast.data;
+        let cid = cast.cid;
+        let pairs = data.pairs_of(cid);
+        let assigned = |asset: i64| pairs.iter().filter(move |(a, _)| *a == asset);
+        let asset = *data
+            .assets_of(cid)
+            .iter()
+            .max_by_key(|a| (assigned(**a).count(), std::cmp::Reverse(**a)))
+            .unwrap();
+        let benchmark = assigned(asset).next().unwrap().1.clone();
+        let mut reviewed: BTreeMap<(i64, String), String> = BTreeMap::new();
+        for (review, stigs) in data.listed_reviews(cid) {
+            let a = review["assetId"].as_i64().unwrap();
+            for b in stigs {
+                reviewed.entry((a, b)).or_insert_with(|| review["ruleId"].as_str().unwrap().into());
+            }
+        }
+        let rule = reviewed.iter().find(|((a, _), _)| *a == asset).unwrap().1.clone();
+        let revision_of = |benchmark: &str| {
+            let r = data.rows("revision").iter().find(|r| r["benchmarkId"] == benchmark).unwrap();
+            format!("V{}R{}", r["version"], r["release"].as_str().unwrap())
+        };
+        let unmapped = data
+            .rows("stig")
+            .iter()
+            .map(|s| s["benchmarkId"].as_str().unwrap())
+            .filter(|b| !data.rows("stig_asset_map").iter().any(|m| m["benchmarkId"] == *b))
+            .map(|b| (b.to_string(), revision_of(b)))
+            .collect();
+        let has_aging = data.rows("review_aging_rule").iter().any(|r| r["collectionId"] == cid);
+        let label = data.rows("collection_label").iter().find(|l| l["collectionId"] == cid);
+        let cl_id = label.unwrap()["clId"].as_i64().unwrap();
+        let nobody = cast.persona(Who::NoGrant).clone();
+        let restricted = cast.persona(Who::Restricted).clone();
+        Targets {
+            cid,
+            who: format!("{:?}", p.who).to_lowercase(),
+            asset,
+            revision: revision_of(&benchmark),
+            benchmark,
+            rule,
+            reviewed,
+            unassigned: data.assets_of(cid).into_iter().find(|a| assigned(*a).next().is_none()),
+            unmapped,
+            aging_status: if has_aging { 200 } else { 404 },
+            label: data.label_id(cl_id),
+            tagged: data
+                .rows("collection_label_asset_map")
+                .iter()
+                .filter(|m| m["clId"] == cl_id)
+                .map(|m| m["assetId"].to_string())
+                .collect(),
+            group: data.rows("user_group")[0]["userGroupId"].as_i64().unwrap(),
+            collection_name: data
+                .rows("collection")
+                .iter()
+                .find(|r| r["collectionId"] == cid)
+                .unwrap()["name"]
+                .clone(),
+            grants: Self::grants_body(data, cid),
+            acl: Self::acl_body(data, restricted.grants[0]),
+            asset_row: data.rows("asset").iter().find(|r| r["assetId"] == asset).unwrap().clone(),
+            asset_stigs: assigned(asset).map(|(_, b)| b.clone()).collect(),
+            full: cast.persona(Who::Full).clone(),
+            nobody_deletable: data.user(nobody.user_id)["lastAccess"].is_null(),
+            restricted,
+            nobody,
+        }
+    }
+
+    /// The collection's grants as a PUT /collections body sends them.
+    fn grants_body(data: &AppData, cid: i64) -> Vec<Value> {
+        data.rows("collection_grant")
+            .iter()
+            .filter(|g| g["collectionId"] == cid)
+            .map(|g| match g["userId"].as_i64() {
+                Some(u) => json!({"userId": u.to_string(), "roleId": g["roleId"]}),
+                None => json!({"userGroupId": g["userGroupId"].to_string(), "roleId": g["roleId"]}),
+            })
+            .collect()
+    }
+
+    fn acl_body(data: &AppData, grant_id: i64) -> Option<Vec<Value>> {
+        data.rows("collection_grant_acl")
+            .iter()
+            .filter(|r| r["grantId"] == grant_id)
+            .map(|r| {
+                let access = &r["access"];
+                match (r["assetId"].as_i64(), r["benchmarkId"].as_str(), r["clId"].is_null()) {
+                    (Some(a), Some(b), true) => {
+                        Some(json!({"assetId": a.to_string(), "benchmarkId": b, "access": access}))
+                    }
+                    (Some(a), None, true) => {
+                        Some(json!({"assetId": a.to_string(), "access": access}))
+                    }
+                    (None, Some(b), true) => Some(json!({"benchmarkId": b, "access": access})),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    fn c(&self, rest: &str) -> String {
+        format!("/collections/{}{rest}", self.cid)
+    }
+}
+
 /// The operations of the User, Asset, Collection, STIG and Review tags, on the collection
 /// and rows the file holds. Writes come after reads, deletes last, so one pass leaves every
 /// later case its data.
 fn cases(cast: &Cast, p: &Persona) -> Vec<Case> {
-    let data = &cast.data;
-    let cid = cast.cid;
-    let c = |rest: &str| format!("/collections/{cid}{rest}");
-    let who = format!("{:?}", p.who).to_lowercase();
-    let full = cast.persona(Who::Full);
-    let restricted = cast.persona(Who::Restricted);
-    let nobody = cast.persona(Who::NoGrant);
-    let pairs = data.pairs_of(cid);
-    // the asset with the most assignments carries the asset cases
-    let asset = *data
-        .assets_of(cid)
-        .iter()
-        .max_by_key(|a| (pairs.iter().filter(|(x, _)| x == *a).count(), std::cmp::Reverse(**a)))
-        .unwrap();
-    let benchmark = pairs.iter().find(|(a, _)| *a == asset).unwrap().1.clone();
-    let unassigned = data.assets_of(cid).into_iter().find(|a| !pairs.iter().any(|(x, _)| x == a));
-    // one review per asset/STIG pair that has one, for the single-review cases
-    let mut reviewed: BTreeMap<(i64, String), String> = BTreeMap::new();
-    for (review, stigs) in data.listed_reviews(cid) {
-        let a = review["assetId"].as_i64().unwrap();
-        for b in stigs {
-            reviewed.entry((a, b)).or_insert_with(|| review["ruleId"].as_str().unwrap().into());
-        }
-    }
-    let rule = reviewed.iter().find(|((a, _), _)| *a == asset).unwrap().1.clone();
-    let stig_file = "U_VPN_SRG-OTHER_V1R1_Manual-xccdf.xml";
-    // two STIGs no asset uses: one loses its revision, the other is deleted whole
-    let unmapped: Vec<&str> = data
-        .rows("stig")
-        .iter()
-        .map(|s| s["benchmarkId"].as_str().unwrap())
-        .filter(|b| !data.rows("stig_asset_map").iter().any(|m| m["benchmarkId"] == *b))
-        .collect();
-    let revision_of = |benchmark: &str| {
-        let r = data.rows("revision").iter().find(|r| r["benchmarkId"] == benchmark).unwrap();
-        format!("V{}R{}", r["version"], r["release"].as_str().unwrap())
-    };
-    let revision = revision_of(&benchmark);
-    let has_aging = data.rows("review_aging_rule").iter().any(|r| r["collectionId"] == cid);
-    let aging = if has_aging { 200 } else { 404 };
-    let label_row =
-        data.rows("collection_label").iter().find(|l| l["collectionId"] == cid).unwrap();
-    let cl_id = label_row["clId"].as_i64().unwrap();
-    let label = data.label_id(cl_id);
-    let tagged: Vec<String> = data
-        .rows("collection_label_asset_map")
-        .iter()
-        .filter(|m| m["clId"] == cl_id)
-        .map(|m| m["assetId"].to_string())
-        .collect();
-    let group = data.rows("user_group")[0]["userGroupId"].as_i64().unwrap();
-    // a user nobody has granted anything can be deleted unless it has ever signed in
-    let deletable = data.user(nobody.user_id)["lastAccess"].is_null();
-    let collection = data.rows("collection").iter().find(|r| r["collectionId"] == cid).unwrap();
-    let grants: Vec<Value> = data
-        .rows("collection_grant")
-        .iter()
-        .filter(|g| g["collectionId"] == cid)
-        .map(|g| match g["userId"].as_i64() {
-            Some(u) => json!({"userId": u.to_string(), "roleId": g["roleId"]}),
-            None => json!({"userGroupId": g["userGroupId"].to_string(), "roleId": g["roleId"]}),
-        })
-        .collect();
-    let acl: Option<Vec<Value>> = data
-        .rows("collection_grant_acl")
-        .iter()
-        .filter(|r| r["grantId"] == restricted.grants[0])
-        .map(|r| match (r["assetId"].as_i64(), r["benchmarkId"].as_str(), r["clId"].is_null()) {
-            (Some(a), Some(b), true) => {
-                Some(json!({"assetId": a.to_string(), "benchmarkId": b, "access": r["access"]}))
-            }
-            (Some(a), None, true) => Some(json!({"assetId": a.to_string(), "access": r["access"]})),
-            (None, Some(b), true) => Some(json!({"benchmarkId": b, "access": r["access"]})),
-            _ => None,
-        })
-        .collect();
-    let asset_row = data.rows("asset").iter().find(|r| r["assetId"] == asset).unwrap();
-    let asset_stigs: Vec<&String> =
-        pairs.iter().filter(|(a, _)| *a == asset).map(|(_, b)| b).collect();
+    let t = Targets::read(cast, p);
+    let mut out = read_cases(&t);
+    out.extend(review_read_cases(&t));
+    out.extend(write_cases(&t));
+    out.extend(review_write_cases(&t));
+    out.extend(delete_cases(&t));
+    out
+}
 
-    let mut out = vec![
+fn read_cases(t: &Targets) -> Vec<Case> {
+    let (cid, asset, benchmark, revision) = (t.cid, t.asset, &t.benchmark, &t.revision);
+    let (rule, label, group) = (&t.rule, &t.label, t.group);
+    let full_grant = t.full.grants[0];
+    vec![
         // User
         Case::new("GET", "/user".into(), Need::Anyone, 200),
         Case::new("GET", "/users".into(), Need::Anyone, 200),
         Case::new("GET", "/users?projection=collectionGrants".into(), Need::Elevated, 200)
             .elevatable(),
-        Case::new("GET", format!("/users/{}", nobody.user_id), Need::Elevated, 200).elevatable(),
+        Case::new("GET", format!("/users/{}", t.nobody.user_id), Need::Elevated, 200).elevatable(),
         Case::new("GET", "/user-groups".into(), Need::Anyone, 200),
+        Case::new("GET", format!("/user-groups/{group}"), Need::Anyone, 200),
         Case::new("GET", "/user/web-preferences".into(), Need::Anyone, 200),
         Case::new("PATCH", "/user/web-preferences".into(), Need::Anyone, 200)
             .body(json!({"darkMode": false})),
         // Collection
-        Case::new("GET", c(""), Need::RoleOrElevated(1), 200).elevatable(),
-        Case::new("GET", c("?projection=grants"), Need::RoleOrElevated(1), 200).elevatable(),
-        Case::new("GET", c("/grants"), Need::RoleOrElevated(3), 200).elevatable(),
-        Case::new("GET", c(&format!("/grants/{}", full.grants[0])), Need::RoleOrElevated(3), 200)
+        Case::new("GET", t.c(""), Need::RoleOrElevated(1), 200).elevatable(),
+        Case::new("GET", t.c("?projection=grants"), Need::RoleOrElevated(1), 200).elevatable(),
+        Case::new("GET", t.c("/grants"), Need::RoleOrElevated(3), 200).elevatable(),
+        Case::new("GET", t.c(&format!("/grants/{full_grant}")), Need::RoleOrElevated(3), 200)
             .elevatable(),
-        Case::new("GET", c(&format!("/grants/{}/acl", restricted.grants[0])), Need::Role(3), 200),
         Case::new(
             "GET",
-            c(&format!("/users/{}/effective-acl", restricted.user_id)),
+            t.c(&format!("/grants/{}/acl", t.restricted.grants[0])),
             Need::Role(3),
             200,
         ),
-        Case::new("GET", c("/labels"), Need::Role(1), 200),
-        Case::new("GET", c("/metadata"), Need::Role(3), 200),
-        Case::new("GET", c("/metadata/keys"), Need::Role(3), 200),
-        Case::new("GET", c("/stigs"), Need::Role(1), 200),
-        Case::new("GET", c(&format!("/stigs/{benchmark}/assets")), Need::Role(1), 200),
-        Case::new("GET", c("/unreviewed/assets"), Need::Role(1), 200),
-        Case::new("GET", c("/unreviewed/rules"), Need::Role(1), 200),
-        Case::new("GET", c("/review-history"), Need::Role(2), 200),
-        Case::new("GET", c("/review-history/stats"), Need::Role(2), 200),
-        Case::new("GET", c("/tasks/review-aging/config"), Need::Role(3), aging),
-        Case::new("GET", c(&format!("/labels/{label}")), Need::Role(1), 200),
-        Case::new("GET", c(&format!("/labels/{label}/assets")), Need::Role(1), 200),
-        Case::new("GET", format!("/user-groups/{group}"), Need::Anyone, 200),
+        Case::new(
+            "GET",
+            t.c(&format!("/users/{}/effective-acl", t.restricted.user_id)),
+            Need::Role(3),
+            200,
+        ),
+        Case::new("GET", t.c("/labels"), Need::Role(1), 200),
+        Case::new("GET", t.c(&format!("/labels/{label}")), Need::Role(1), 200),
+        Case::new("GET", t.c(&format!("/labels/{label}/assets")), Need::Role(1), 200),
+        Case::new("GET", t.c("/metadata"), Need::Role(3), 200),
+        Case::new("GET", t.c("/metadata/keys"), Need::Role(3), 200),
+        Case::new("GET", t.c("/stigs"), Need::Role(1), 200),
+        Case::new("GET", t.c(&format!("/stigs/{benchmark}/assets")), Need::Role(1), 200),
+        Case::new("GET", t.c("/unreviewed/assets"), Need::Role(1), 200),
+        Case::new("GET", t.c("/unreviewed/rules"), Need::Role(1), 200),
+        Case::new("GET", t.c("/review-history"), Need::Role(2), 200),
+        Case::new("GET", t.c("/review-history/stats"), Need::Role(2), 200),
+        Case::new("GET", t.c("/tasks/review-aging/config"), Need::Role(3), t.aging_status),
         // Asset
         Case::new("GET", format!("/assets?collectionId={cid}"), Need::Role(1), 200),
         Case::new("GET", format!("/assets/{asset}"), Need::SeeAsset(asset), 200),
@@ -541,47 +657,54 @@ fn cases(cast: &Cast, p: &Persona) -> Vec<Case> {
         Case::new("GET", format!("/stigs/{benchmark}/revisions/{revision}"), Need::Anyone, 200),
         Case::new("GET", format!("/stigs/{benchmark}/revisions/latest/rules"), Need::Anyone, 200),
         Case::new("GET", format!("/stigs/rules/{rule}"), Need::Anyone, 200),
-        // Review reads
-        Case::new("GET", c("/reviews"), Need::Role(1), 200),
-        Case::new("GET", c(&format!("/reviews/{asset}")), Need::Role(1), 200),
-    ];
-    for ((a, b), rule) in &reviewed {
-        let mut read =
-            Case::new("GET", c(&format!("/reviews/{a}/{rule}")), Need::Read(*a, b.clone()), 200);
-        read.deny_without_read = 204;
-        out.push(read);
-        out.push(Case::new(
-            "GET",
-            c(&format!("/reviews/{a}/{rule}/metadata")),
-            Need::Read(*a, b.clone()),
-            200,
-        ));
-    }
+    ]
+}
 
-    // writes
-    out.extend([
+fn review_read_cases(t: &Targets) -> Vec<Case> {
+    let mut out = vec![
+        Case::new("GET", t.c("/reviews"), Need::Role(1), 200),
+        Case::new("GET", t.c(&format!("/reviews/{}", t.asset)), Need::Role(1), 200),
+    ];
+    for ((a, b), rule) in &t.reviewed {
+        let path = t.c(&format!("/reviews/{a}/{rule}"));
+        let read = Need::Read(*a, b.clone());
+        // a review the caller may not read is absent to it
+        out.push(Case {
+            deny_without_read: 204,
+            ..Case::new("GET", path.clone(), read.clone(), 200)
+        });
+        out.push(Case::new("GET", format!("{path}/metadata"), read, 200));
+    }
+    out
+}
+
+fn write_cases(t: &Targets) -> Vec<Case> {
+    let (cid, asset, benchmark, who, label) = (t.cid, t.asset, &t.benchmark, &t.who, &t.label);
+    let nobody = t.nobody.user_id.to_string();
+    let row = &t.asset_row;
+    let mut out = vec![
         Case::new("POST", "/users".into(), Need::Elevated, 201)
             .body(json!({"username": format!("new-{who}"), "collectionGrants": []}))
             .elevatable(),
         Case::new("POST", "/user-groups".into(), Need::Elevated, 201)
             .body(json!({"name": format!("group-{who}"), "userIds": []}))
             .elevatable(),
-        Case::new("PATCH", c(""), Need::RoleOrElevated(3), 200)
+        Case::new("PATCH", t.c(""), Need::RoleOrElevated(3), 200)
             .body(json!({"description": format!("patched by {who}")}))
             .elevatable(),
-        Case::new("POST", c("/grants"), Need::RoleOrElevated(3), 201)
-            .body(json!([{"userId": nobody.user_id.to_string(), "roleId": 2}]))
+        Case::new("POST", t.c("/grants"), Need::RoleOrElevated(3), 201)
+            .body(json!([{"userId": nobody, "roleId": 2}]))
             .elevatable(),
-        Case::new("POST", c("/labels"), Need::Role(3), 201)
+        Case::new("POST", t.c("/labels"), Need::Role(3), 201)
             .body(json!({"name": format!("l-{who}"), "description": "", "color": "00FF00"})),
-        Case::new("PUT", c("/metadata/keys/role"), Need::Role(3), 204).body(json!(who)),
-        Case::new("PATCH", c("/metadata"), Need::Role(3), 200).body(json!({"by": who})),
-        Case::new("POST", c(&format!("/stigs/{benchmark}")), Need::Role(3), 200)
+        Case::new("PUT", t.c("/metadata/keys/role"), Need::Role(3), 204).body(json!(who)),
+        Case::new("PATCH", t.c("/metadata"), Need::Role(3), 200).body(json!({"by": who})),
+        Case::new("POST", t.c(&format!("/stigs/{benchmark}")), Need::Role(3), 200)
             .body(json!({"defaultRevisionStr": "latest"})),
         Case::new("POST", "/assets".into(), Need::Role(3), 201).body(json!({
             "name": format!("asset-{who}"), "collectionId": cid.to_string(), "description": null,
             "ip": null, "noncomputing": false, "metadata": {}, "stigs": [benchmark]})),
-        Case::new("POST", c("/assets"), Need::Role(3), 201).body(json!([{
+        Case::new("POST", t.c("/assets"), Need::Role(3), 201).body(json!([{
             "name": format!("batch-{who}"), "description": null, "ip": null,
             "noncomputing": true, "metadata": {}, "stigs": []}])),
         Case::new("PATCH", format!("/assets/{asset}"), Need::Role(3), 200)
@@ -590,91 +713,100 @@ fn cases(cast: &Cast, p: &Persona) -> Vec<Case> {
             .body(json!(who)),
         Case::new("PUT", format!("/assets/{asset}/stigs/{benchmark}"), Need::Role(3), 200),
         Case::new("PUT", format!("/assets/{asset}"), Need::Role(3), 200).body(json!({
-            "name": asset_row["name"], "collectionId": cid.to_string(),
-            "description": format!("replaced by {who}"), "ip": asset_row["ip"],
-            "noncomputing": asset_row["noncomputing"], "metadata": {}, "stigs": asset_stigs})),
-        Case::new("PATCH", c(&format!("/labels/{label}")), Need::Role(3), 200)
+            "name": row["name"], "collectionId": cid.to_string(),
+            "description": format!("replaced by {who}"), "ip": row["ip"],
+            "noncomputing": row["noncomputing"], "metadata": {}, "stigs": t.asset_stigs})),
+        Case::new("PATCH", t.c(&format!("/labels/{label}")), Need::Role(3), 200)
             .body(json!({"color": "123456"})),
-        Case::new("PUT", c(&format!("/labels/{label}/assets")), Need::Role(3), 200)
-            .body(json!(tagged)),
-        Case::new("PUT", c(&format!("/grants/{}", full.grants[0])), Need::RoleOrElevated(3), 200)
-            .body(json!({"userId": full.user_id.to_string(), "roleId": 2}))
+        Case::new("PUT", t.c(&format!("/labels/{label}/assets")), Need::Role(3), 200)
+            .body(json!(t.tagged)),
+        Case::new(
+            "PUT",
+            t.c(&format!("/grants/{}", t.full.grants[0])),
+            Need::RoleOrElevated(3),
+            200,
+        )
+        .body(json!({"userId": t.full.user_id.to_string(), "roleId": 2}))
+        .elevatable(),
+        Case::new("PUT", t.c(""), Need::RoleOrElevated(3), 200)
+            .body(json!({"name": t.collection_name, "description": format!("replaced by {who}"),
+                "grants": t.grants}))
             .elevatable(),
-        Case::new("PUT", c(""), Need::RoleOrElevated(3), 200)
-            .body(json!({"name": collection["name"], "description": format!("replaced by {who}"),
-                "grants": grants}))
-            .elevatable(),
-        Case::new("PATCH", format!("/users/{}", nobody.user_id), Need::Elevated, 200)
+        Case::new("PATCH", format!("/users/{nobody}"), Need::Elevated, 200)
             .body(json!({"collectionGrants": []}))
             .elevatable(),
-        Case::new("PATCH", format!("/user-groups/{group}"), Need::Elevated, 200)
+        Case::new("PATCH", format!("/user-groups/{}", t.group), Need::Elevated, 200)
             .body(json!({"description": format!("patched by {who}")}))
             .elevatable(),
-    ]);
-    if let Some(acl) = acl {
-        let path = c(&format!("/grants/{}/acl", restricted.grants[0]));
+        Case {
+            upload: Some("U_VPN_SRG-OTHER_V1R1_Manual-xccdf.xml"),
+            ..Case::new("POST", "/stigs".into(), Need::Elevated, 200).elevatable()
+        },
+    ];
+    if let Some(acl) = &t.acl {
+        let path = t.c(&format!("/grants/{}/acl", t.restricted.grants[0]));
         out.push(Case::new("PUT", path, Need::Role(3), 200).body(json!(acl)));
     }
-    for ((a, b), rule) in &reviewed {
+    out
+}
+
+fn review_write_cases(t: &Targets) -> Vec<Case> {
+    let who = &t.who;
+    let mut out = Vec::new();
+    for ((a, b), rule) in &t.reviewed {
+        let path = t.c(&format!("/reviews/{a}/{rule}"));
+        let write = Need::Write(*a, b.clone());
         let put = json!({"result": "pass", "detail": format!("by {who}"), "comment": ""});
-        let path = c(&format!("/reviews/{a}/{rule}"));
-        out.push(Case::new("PUT", path.clone(), Need::Write(*a, b.clone()), 200).body(put));
+        out.push(Case::new("PUT", path.clone(), write.clone(), 200).body(put));
         let accept = json!({"status": "accepted"});
         out.push(Case::new("PATCH", path.clone(), Need::Accept(*a, b.clone()), 200).body(accept));
         let meta = format!("{path}/metadata");
-        let write = Need::Write(*a, b.clone());
         out.push(Case::new("PATCH", meta.clone(), write.clone(), 200).body(json!({"by": who})));
         out.push(Case::new("PUT", meta.clone(), write.clone(), 200).body(json!({"by": who})));
         let key = format!("{meta}/keys/role");
         out.push(Case::new("PUT", key.clone(), write.clone(), 204).body(json!(who)));
         out.push(Case::new("DELETE", key, write, 204));
     }
-    out.push(Case {
-        upload: Some(stig_file),
-        ..Case::new("POST", "/stigs".into(), Need::Elevated, 200).elevatable()
-    });
+    out
+}
 
-    // deletes
+fn delete_cases(t: &Targets) -> Vec<Case> {
+    let (cid, asset, benchmark, label) = (t.cid, t.asset, &t.benchmark, &t.label);
     let stale = "/review-history?retentionDate=2021-01-01";
-    out.push(Case::new("DELETE", c(stale), Need::Role(3), 200));
-    for ((a, b), rule) in &reviewed {
-        out.push(Case::new(
-            "DELETE",
-            c(&format!("/reviews/{a}/{rule}")),
-            Need::Write(*a, b.clone()),
-            200,
-        ));
+    let mut out = vec![Case::new("DELETE", t.c(stale), Need::Role(3), 200)];
+    for ((a, b), rule) in &t.reviewed {
+        let path = t.c(&format!("/reviews/{a}/{rule}"));
+        out.push(Case::new("DELETE", path, Need::Write(*a, b.clone()), 200));
     }
+    let user_deleted = if t.nobody_deletable { 200 } else { 422 };
     out.extend([
         Case::new("DELETE", format!("/assets/{asset}/metadata/keys/role"), Need::Role(3), 204),
-        Case::new("DELETE", c("/metadata/keys/role"), Need::Role(3), 204),
+        Case::new("DELETE", t.c("/metadata/keys/role"), Need::Role(3), 204),
         Case::new("DELETE", format!("/assets/{asset}/stigs/{benchmark}"), Need::Role(3), 200),
-        Case::new("DELETE", c(&format!("/labels/{label}")), Need::Role(3), 204),
+        Case::new("DELETE", t.c(&format!("/labels/{label}")), Need::Role(3), 204),
         Case::new(
             "DELETE",
-            c(&format!("/grants/{}", full.grants[0])),
+            t.c(&format!("/grants/{}", t.full.grants[0])),
             Need::RoleOrElevated(3),
             200,
         )
         .elevatable(),
-        Case::new("DELETE", format!("/user-groups/{group}"), Need::Elevated, 200).elevatable(),
-        Case::new("DELETE", format!("/users/{}", nobody.user_id), Need::Elevated, 200).elevatable(),
+        Case::new("DELETE", format!("/user-groups/{}", t.group), Need::Elevated, 200).elevatable(),
+        Case::new("DELETE", format!("/users/{}", t.nobody.user_id), Need::Elevated, user_deleted)
+            .elevatable(),
     ]);
-    if !deletable {
-        out.last_mut().unwrap().ok = 422;
-    }
-    if let Some(unassigned) = unassigned {
+    if let Some(unassigned) = t.unassigned {
         let path = format!("/assets?collectionId={cid}");
         let body = json!({"operation": "delete", "assetIds": [unassigned.to_string()]});
         out.push(Case::new("PATCH", path, Need::Role(3), 200).body(body));
     }
-    let first = unmapped[0];
-    let path = format!("/stigs/{first}/revisions/{}", revision_of(first));
+    let (first, revision) = &t.unmapped[0];
+    let path = format!("/stigs/{first}/revisions/{revision}");
     out.push(Case::new("DELETE", path, Need::Elevated, 200).elevatable());
-    let path = format!("/stigs/{}", unmapped[1]);
+    let path = format!("/stigs/{}", t.unmapped[1].0);
     out.push(Case::new("DELETE", path, Need::Elevated, 200).elevatable());
     out.push(Case::new("DELETE", format!("/assets/{asset}"), Need::Role(3), 200));
-    out.push(Case::new("DELETE", c(""), Need::RoleOrElevated(4), 200).elevatable());
+    out.push(Case::new("DELETE", t.c(""), Need::RoleOrElevated(4), 200).elevatable());
     out
 }
 
