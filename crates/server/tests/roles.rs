@@ -186,6 +186,24 @@ impl Cast {
         out
     }
 
+    /// Benchmark → the collections, across the whole file, where the persona reads an asset
+    /// mapped to it: any grant above restricted reads every assignment, a restricted one the
+    /// pairs its ACL opens.
+    fn stig_collections(&self, p: &Persona) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for collection in self.data.enabled_collections() {
+            let Some((role, grants)) = self.data.effective_grant(collection, p.user_id) else {
+                continue;
+            };
+            for (asset, b) in self.data.pairs_of(collection) {
+                if self.data.pair_access(role, &grants, asset, &b) >= Access::Read {
+                    out.entry(b).or_default().insert(collection.to_string());
+                }
+            }
+        }
+        out
+    }
+
     /// History entries per enabled asset of the collection, for grants that may read history:
     /// the rows of reviews on those assets written by a known user.
     fn history_per_asset(&self) -> BTreeMap<String, usize> {
@@ -240,6 +258,10 @@ fn ids(list: &Value, key: &str) -> BTreeSet<String> {
         .collect()
 }
 
+fn strings(list: &Value) -> BTreeSet<String> {
+    list.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
 #[test]
 fn the_file_holds_every_role_in_one_collection() {
     let cast = Cast::read();
@@ -283,6 +305,17 @@ async fn each_role_sees_what_the_file_grants_it() {
         let (_, listed) = server.get(&token, "/collections").await;
         assert_eq!(ids(&listed, "collectionId").contains(&cid.to_string()), p.role.is_some());
 
+        // the library tells each caller which of its collections use each STIG
+        let (_, library) = server.get(&token, "/stigs").await;
+        let used: BTreeMap<String, BTreeSet<String>> = library
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["benchmarkId"].as_str().unwrap().into(), strings(&s["collectionIds"])))
+            .filter(|(_, c): &(String, BTreeSet<String>)| !c.is_empty())
+            .collect();
+        assert_eq!(used, cast.stig_collections(p), "{who:?} STIG collectionIds");
+
         let denied = if p.role.is_some() { 200 } else { 403 };
         let (status, assets) = server.get(&token, &format!("/assets?collectionId={cid}")).await;
         assert_eq!(status, denied, "{who:?}: {assets}");
@@ -295,6 +328,21 @@ async fn each_role_sees_what_the_file_grants_it() {
 
         let (_, stigs) = server.get(&token, &format!("/collections/{cid}/stigs")).await;
         assert_eq!(ids(&stigs, "benchmarkId"), cast.visible_stigs(p), "{who:?} STIGs");
+        let path = format!("/collections/{cid}?projection=stigs&projection=statistics");
+        let (_, collection) = server.get(&token, &path).await;
+        assert_eq!(ids(&collection["stigs"], "benchmarkId"), cast.visible_stigs(p), "{who:?}");
+        let readable = cast
+            .data
+            .pairs_of(cid)
+            .iter()
+            .filter(|(a, b)| cast.access(p, *a, b) >= Access::Read)
+            .count();
+        let statistics = &collection["statistics"];
+        assert_eq!(
+            (&statistics["assetCount"], &statistics["checklistCount"]),
+            (&json!(cast.visible_assets(p).len()), &json!(readable)),
+            "{who:?} statistics"
+        );
 
         let (_, labels) = server.get(&token, &format!("/collections/{cid}/labels")).await;
         let labels: BTreeMap<String, usize> = labels
@@ -853,16 +901,18 @@ fn default_rule(cast: &Cast, rule_id: &str) -> (String, String, Value) {
     panic!("{rule_id} is in no default revision");
 }
 
-/// The stored review of an asset under a rule's key, if any.
-fn stored_review<'a>(
-    cast: &'a Cast,
-    asset: i64,
-    rule_id: &str,
-) -> Option<&'a common::appdata::Row> {
-    let (_, version, digest) = default_rule(cast, rule_id);
-    cast.data.rows("review").iter().find(|r| {
-        r["assetId"] == asset && r["version"] == version.as_str() && r["checkDigest"] == digest
+/// Whether the file holds a review of the asset under the rule's key.
+fn has_review(cast: &Cast, asset: i64, key: &common::appdata::RuleKey) -> bool {
+    cast.data.rows("review").iter().any(|r| {
+        r["assetId"] == asset
+            && r["version"] == key.version.as_str()
+            && r["checkDigest"] == key.digest
     })
+}
+
+fn stored_review(cast: &Cast, asset: i64, rule_id: &str) -> bool {
+    let (_, version, digest) = default_rule(cast, rule_id);
+    has_review(cast, asset, &common::appdata::RuleKey { rule_id: rule_id.into(), version, digest })
 }
 
 /// For each default-revision STIG: the rules reviewed somewhere in the collection and one
@@ -916,7 +966,7 @@ async fn review_posts_and_batches_write_only_what_each_acl_opens() {
             assert_eq!(status, 200, "{who:?}: {reply}");
             let (mut inserted, mut updated, mut rejected) = (0, 0, BTreeSet::new());
             for r in &rules {
-                match (writable(p, asset, r), stored_review(&cast, asset, r).is_some()) {
+                match (writable(p, asset, r), stored_review(&cast, asset, r)) {
                     (false, _) => drop(rejected.insert(r.clone())),
                     (true, true) => updated += 1,
                     (true, false) => inserted += 1,
@@ -947,7 +997,7 @@ async fn review_posts_and_batches_write_only_what_each_acl_opens() {
         let mut written = BTreeSet::new();
         for &asset in &assets[1..] {
             for r in &rules {
-                match (writable(p, asset, r), stored_review(&cast, asset, r).is_some()) {
+                match (writable(p, asset, r), stored_review(&cast, asset, r)) {
                     (false, _) => failed += 1,
                     (true, true) => updated += 1,
                     (true, false) => inserted += 1,
@@ -1030,6 +1080,62 @@ async fn batch_text_filters_match_like_wildcards() {
     for r in reviews.as_array().unwrap() {
         let hit = r["detail"].as_str().unwrap().eq_ignore_ascii_case("test\nvisible to lvl1");
         assert_eq!(r["comment"] == "matched", hit, "{r}");
+    }
+    server.stop().await;
+}
+
+/// A batch that picks assets and rules by STIG reaches, for each role, the assets its ACL
+/// lets it write for those STIGs and, with several STIGs, only the asset/rule pairs whose
+/// own STIG is assigned and writable.
+#[tokio::test]
+async fn batches_chosen_by_stig_reach_only_writable_pairs() {
+    let cast = Cast::read();
+    let cid = cast.cid;
+    let server = loaded_server(&cast).await;
+    let pairs = cast.data.pairs_of(cid);
+    let defaults = cast.data.default_rules(cid);
+    let every: Vec<String> = defaults.keys().cloned().collect();
+    let mut choices: Vec<Vec<String>> = every.iter().map(|b| vec![b.clone()]).collect();
+    choices.push(every.clone());
+    for p in cast.people.iter().filter(|p| p.role.is_some()) {
+        let token = cast.token(&server, p);
+        for stigs in &choices {
+            let writable = |asset: i64, b: &String| {
+                pairs.contains(&(asset, b.clone())) && cast.access(p, asset, b) == Access::ReadWrite
+            };
+            let assets: BTreeSet<i64> = cast
+                .data
+                .assets_of(cid)
+                .into_iter()
+                .filter(|a| stigs.iter().any(|b| writable(*a, b)))
+                .collect();
+            let (mut inserted, mut updated, mut failed) = (0, 0, 0);
+            for &asset in &assets {
+                for b in stigs {
+                    for key in &defaults[b] {
+                        if !writable(asset, b) {
+                            failed += 1;
+                        } else if has_review(&cast, asset, key) {
+                            updated += 1;
+                        } else {
+                            inserted += 1;
+                        }
+                    }
+                }
+            }
+            let batch = json!({"source": {"review": {"result": "pass", "detail": "x"}},
+                "assets": {"benchmarkIds": stigs}, "rules": {"benchmarkIds": stigs},
+                "dryRun": true});
+            let path = format!("/collections/{cid}/reviews");
+            let (status, reply) = server.send("POST", &token, &path, batch).await;
+            assert_eq!(status, 200, "{:?} {stigs:?}: {reply}", p.who);
+            assert_eq!(
+                (&reply["willInsert"], &reply["willUpdate"], &reply["willFailValidation"]),
+                (&json!(inserted), &json!(updated), &json!(failed)),
+                "{:?} {stigs:?}",
+                p.who
+            );
+        }
     }
     server.stop().await;
 }
