@@ -204,6 +204,34 @@ impl Cast {
         out
     }
 
+    /// (asset, STIG, access) of every pair an ACL rule of the persona's grants opens; the
+    /// implicit access of roles above restricted is not listed.
+    fn acl_pairs(&self, p: &Persona) -> BTreeSet<(String, String, String)> {
+        let ruled = |a: i64, b: &str| {
+            let labels: Vec<&Value> = self
+                .data
+                .rows("collection_label_asset_map")
+                .iter()
+                .filter(|m| m["assetId"] == a)
+                .map(|m| &m["clId"])
+                .collect();
+            self.data.rows("collection_grant_acl").iter().any(|r| {
+                p.grants.contains(&r["grantId"].as_i64().unwrap())
+                    && r["assetId"].as_i64().is_none_or(|x| x == a)
+                    && r["benchmarkId"].as_str().is_none_or(|x| x == b)
+                    && (r["clId"].is_null() || labels.contains(&&r["clId"]))
+            })
+        };
+        self.data
+            .pairs_of(self.cid)
+            .into_iter()
+            .filter(|(a, b)| ruled(*a, b))
+            .map(|(a, b)| (a, b.clone(), self.access(p, a, &b)))
+            .filter(|(_, _, access)| *access >= Access::Read)
+            .map(|(a, b, access)| (a.to_string(), b, access.wire().to_string()))
+            .collect()
+    }
+
     /// History entries per enabled asset of the collection, for grants that may read history:
     /// the rows of reviews on those assets written by a known user.
     fn history_per_asset(&self) -> BTreeMap<String, usize> {
@@ -286,6 +314,7 @@ async fn each_role_sees_what_the_file_grants_it() {
     let server = loaded_server(&cast).await;
     let cid = cast.cid;
     let cid_text = cid.to_string();
+    let manager = cast.token(&server, cast.persona(Who::Manage));
     for p in &cast.people {
         let token = cast.token(&server, p);
         let who = p.who;
@@ -316,6 +345,10 @@ async fn each_role_sees_what_the_file_grants_it() {
             .collect();
         assert_eq!(used, cast.stig_collections(p), "{who:?} STIG collectionIds");
 
+        let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
+        let (status, _) = server.get(&manager, &path).await;
+        assert_eq!(status, if p.role.is_some() { 200 } else { 422 }, "{who:?} effective ACL");
+
         let denied = if p.role.is_some() { 200 } else { 403 };
         let (status, assets) = server.get(&token, &format!("/assets?collectionId={cid}")).await;
         assert_eq!(status, denied, "{who:?}: {assets}");
@@ -343,6 +376,33 @@ async fn each_role_sees_what_the_file_grants_it() {
             (&json!(cast.visible_assets(p).len()), &json!(readable)),
             "{who:?} statistics"
         );
+
+        for asset in cast.visible_assets(p) {
+            let (_, read) = server.get(&token, &format!("/assets/{asset}?projection=stigs")).await;
+            let expected: BTreeSet<String> = cast
+                .data
+                .pairs_of(cid)
+                .into_iter()
+                .filter(|(a, b)| *a == asset && cast.access(p, *a, b) >= Access::Read)
+                .map(|(_, b)| b)
+                .collect();
+            assert_eq!(ids(&read["stigs"], "benchmarkId"), expected, "{who:?} asset {asset}");
+        }
+
+        // a manager asks what the persona's ACL rules give it, pair by pair
+        let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
+        let (_, explained) = server.get(&manager, &path).await;
+        let explained: BTreeSet<(String, String, String)> = explained
+            .as_array()
+            .unwrap_or_else(|| panic!("{who:?}: {explained}"))
+            .iter()
+            .map(|e| {
+                let asset = e["asset"]["assetId"].as_str().unwrap().to_string();
+                let b = e["benchmarkId"].as_str().unwrap().to_string();
+                (asset, b, e["access"].as_str().unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(explained, cast.acl_pairs(p), "{who:?} effective ACL");
 
         let (_, labels) = server.get(&token, &format!("/collections/{cid}/labels")).await;
         let labels: BTreeMap<String, usize> = labels
