@@ -312,17 +312,45 @@ fn the_file_holds_every_role_in_one_collection() {
 async fn each_role_sees_what_the_file_grants_it() {
     let cast = Cast::read();
     let server = loaded_server(&cast).await;
-    let cid = cast.cid;
-    let cid_text = cid.to_string();
     let manager = cast.token(&server, cast.persona(Who::Manage));
     for p in &cast.people {
         let token = cast.token(&server, p);
-        let who = p.who;
+        let view = View { server: &server, cast: &cast, p, token: &token, manager: &manager };
+        view.user_and_library().await;
+        if p.role.is_some() {
+            view.assets_and_stigs().await;
+            view.acl_and_labels().await;
+            view.reviews_and_history().await;
+        }
+    }
+    server.stop().await;
+}
 
-        let (status, me) = server.get(&token, "/user").await;
-        assert_eq!(status, 200, "{who:?}: {me}");
+/// One persona's reads, each compared with what the file says it may see.
+struct View<'a> {
+    server: &'a TestServer,
+    cast: &'a Cast,
+    p: &'a Persona,
+    token: &'a str,
+    /// A manager of the collection, to ask about the persona's grant.
+    manager: &'a str,
+}
+
+impl View<'_> {
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.server.get(self.token, path).await;
+        assert_eq!(status, 200, "{:?} {path}: {body}", self.p.who);
+        body
+    }
+
+    /// `/user`, the collection list, the library's collection ids, and whether the
+    /// collection's assets and the persona's effective ACL are open at all.
+    async fn user_and_library(&self) {
+        let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
+        let me = self.get("/user").await;
         assert_eq!(me["userId"], p.user_id.to_string());
         assert_eq!(me["privileges"]["admin"], p.admin, "{who:?}");
+        let cid_text = cid.to_string();
         let granted = me["collectionGrants"]
             .as_array()
             .unwrap()
@@ -330,12 +358,11 @@ async fn each_role_sees_what_the_file_grants_it() {
             .find(|g| g["collection"]["collectionId"].as_str() == Some(cid_text.as_str()))
             .map(|g| g["roleId"].as_i64().unwrap());
         assert_eq!(granted, p.role, "{who:?} role in {cid}");
-
-        let (_, listed) = server.get(&token, "/collections").await;
-        assert_eq!(ids(&listed, "collectionId").contains(&cid.to_string()), p.role.is_some());
+        let listed = self.get("/collections").await;
+        assert_eq!(ids(&listed, "collectionId").contains(&cid_text), p.role.is_some());
 
         // the library tells each caller which of its collections use each STIG
-        let (_, library) = server.get(&token, "/stigs").await;
+        let library = self.get("/stigs").await;
         let used: BTreeMap<String, BTreeSet<String>> = library
             .as_array()
             .unwrap()
@@ -345,53 +372,52 @@ async fn each_role_sees_what_the_file_grants_it() {
             .collect();
         assert_eq!(used, cast.stig_collections(p), "{who:?} STIG collectionIds");
 
+        let granted = p.role.is_some();
         let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
-        let (status, _) = server.get(&manager, &path).await;
-        assert_eq!(status, if p.role.is_some() { 200 } else { 422 }, "{who:?} effective ACL");
+        let (status, _) = self.server.get(self.manager, &path).await;
+        assert_eq!(status, if granted { 200 } else { 422 }, "{who:?} effective ACL");
+        let path = format!("/assets?collectionId={cid}");
+        let (status, assets) = self.server.get(self.token, &path).await;
+        assert_eq!(status, if granted { 200 } else { 403 }, "{who:?}: {assets}");
+    }
 
-        let denied = if p.role.is_some() { 200 } else { 403 };
-        let (status, assets) = server.get(&token, &format!("/assets?collectionId={cid}")).await;
-        assert_eq!(status, denied, "{who:?}: {assets}");
-        if p.role.is_none() {
-            continue;
-        }
+    async fn assets_and_stigs(&self) {
+        let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
+        let assets = self.get(&format!("/assets?collectionId={cid}")).await;
         let expected: BTreeSet<String> =
             cast.visible_assets(p).iter().map(|a| a.to_string()).collect();
         assert_eq!(ids(&assets, "assetId"), expected, "{who:?} assets");
 
-        let (_, stigs) = server.get(&token, &format!("/collections/{cid}/stigs")).await;
+        let stigs = self.get(&format!("/collections/{cid}/stigs")).await;
         assert_eq!(ids(&stigs, "benchmarkId"), cast.visible_stigs(p), "{who:?} STIGs");
         let path = format!("/collections/{cid}?projection=stigs&projection=statistics");
-        let (_, collection) = server.get(&token, &path).await;
+        let collection = self.get(&path).await;
         assert_eq!(ids(&collection["stigs"], "benchmarkId"), cast.visible_stigs(p), "{who:?}");
-        let readable = cast
+        let readable: Vec<(i64, String)> = cast
             .data
             .pairs_of(cid)
-            .iter()
+            .into_iter()
             .filter(|(a, b)| cast.access(p, *a, b) >= Access::Read)
-            .count();
+            .collect();
         let statistics = &collection["statistics"];
         assert_eq!(
             (&statistics["assetCount"], &statistics["checklistCount"]),
-            (&json!(cast.visible_assets(p).len()), &json!(readable)),
+            (&json!(cast.visible_assets(p).len()), &json!(readable.len())),
             "{who:?} statistics"
         );
-
         for asset in cast.visible_assets(p) {
-            let (_, read) = server.get(&token, &format!("/assets/{asset}?projection=stigs")).await;
-            let expected: BTreeSet<String> = cast
-                .data
-                .pairs_of(cid)
-                .into_iter()
-                .filter(|(a, b)| *a == asset && cast.access(p, *a, b) >= Access::Read)
-                .map(|(_, b)| b)
-                .collect();
+            let read = self.get(&format!("/assets/{asset}?projection=stigs")).await;
+            let expected: BTreeSet<String> =
+                readable.iter().filter(|(a, _)| *a == asset).map(|(_, b)| b.clone()).collect();
             assert_eq!(ids(&read["stigs"], "benchmarkId"), expected, "{who:?} asset {asset}");
         }
+    }
 
+    async fn acl_and_labels(&self) {
+        let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
         // a manager asks what the persona's ACL rules give it, pair by pair
         let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
-        let (_, explained) = server.get(&manager, &path).await;
+        let (_, explained) = self.server.get(self.manager, &path).await;
         let explained: BTreeSet<(String, String, String)> = explained
             .as_array()
             .unwrap_or_else(|| panic!("{who:?}: {explained}"))
@@ -404,7 +430,7 @@ async fn each_role_sees_what_the_file_grants_it() {
             .collect();
         assert_eq!(explained, cast.acl_pairs(p), "{who:?} effective ACL");
 
-        let (_, labels) = server.get(&token, &format!("/collections/{cid}/labels")).await;
+        let labels = self.get(&format!("/collections/{cid}/labels")).await;
         let labels: BTreeMap<String, usize> = labels
             .as_array()
             .unwrap()
@@ -414,9 +440,11 @@ async fn each_role_sees_what_the_file_grants_it() {
             })
             .collect();
         assert_eq!(labels, cast.visible_labels(p), "{who:?} labels");
+    }
 
-        let (status, reviews) = server.get(&token, &format!("/collections/{cid}/reviews")).await;
-        assert_eq!(status, 200, "{reviews}");
+    async fn reviews_and_history(&self) {
+        let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
+        let reviews = self.get(&format!("/collections/{cid}/reviews")).await;
         let seen: BTreeMap<(String, String), String> = reviews
             .as_array()
             .unwrap()
@@ -429,11 +457,11 @@ async fn each_role_sees_what_the_file_grants_it() {
             .collect();
         assert_eq!(seen, cast.visible_reviews(p), "{who:?} reviews");
 
-        let (status, history) =
-            server.get(&token, &format!("/collections/{cid}/review-history")).await;
+        let path = format!("/collections/{cid}/review-history");
+        let (status, history) = self.server.get(self.token, &path).await;
         if p.role < Some(2) {
             assert_eq!(status, 403, "{who:?}: {history}");
-            continue;
+            return;
         }
         let counted: BTreeMap<String, usize> = history
             .as_array()
@@ -447,7 +475,6 @@ async fn each_role_sees_what_the_file_grants_it() {
             .collect();
         assert_eq!(counted, cast.history_per_asset(), "{who:?} review history");
     }
-    server.stop().await;
 }
 
 /// What an operation asks of its caller.
