@@ -232,6 +232,44 @@ impl Cast {
             .collect()
     }
 
+    /// assetId → (STIG, rule) of each rule of the current revision of every STIG the persona
+    /// reads on the asset that has no review, or one whose result is not pass, fail or
+    /// notapplicable.
+    fn unreviewed(&self, p: &Persona) -> BTreeMap<String, BTreeSet<(String, String)>> {
+        let assessed =
+            |r: &&common::appdata::Row| [2, 3, 4].contains(&r["resultId"].as_i64().unwrap());
+        let mut out: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+        for (asset, b) in self.data.pairs_of(self.cid) {
+            if self.access(p, asset, &b) < Access::Read {
+                continue;
+            }
+            let current =
+                self.data.rows("current_rev").iter().find(|c| c["benchmarkId"] == b.as_str());
+            let rules = self
+                .data
+                .rows("rev_group_rule_map")
+                .iter()
+                .filter(|r| r["revId"] == current.unwrap()["revId"]);
+            for rule in rules {
+                let reviewed = self
+                    .data
+                    .rows("review")
+                    .iter()
+                    .filter(|r| {
+                        r["assetId"] == asset
+                            && r["version"] == rule["version"]
+                            && r["checkDigest"] == rule["checkDigest"]
+                    })
+                    .any(|r| assessed(&r));
+                if !reviewed {
+                    let entry = (b.clone(), rule["ruleId"].as_str().unwrap().to_string());
+                    out.entry(asset.to_string()).or_default().insert(entry);
+                }
+            }
+        }
+        out
+    }
+
     /// History entries per enabled asset of the collection, for grants that may read history:
     /// the rows of reviews on those assets written by a known user.
     fn history_per_asset(&self) -> BTreeMap<String, usize> {
@@ -456,6 +494,23 @@ impl View<'_> {
             })
             .collect();
         assert_eq!(seen, cast.visible_reviews(p), "{who:?} reviews");
+
+        let unreviewed = self.get(&format!("/collections/{cid}/unreviewed/assets")).await;
+        let listed: BTreeMap<String, BTreeSet<(String, String)>> = unreviewed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let items = a["unreviewed"].as_array().unwrap().iter().map(|u| {
+                    (
+                        u["benchmarkId"].as_str().unwrap().into(),
+                        u["ruleId"].as_str().unwrap().into(),
+                    )
+                });
+                (a["assetId"].as_str().unwrap().to_string(), items.collect())
+            })
+            .collect();
+        assert_eq!(listed, cast.unreviewed(p), "{who:?} unreviewed");
 
         let path = format!("/collections/{cid}/review-history");
         let (status, history) = self.server.get(self.token, &path).await;
