@@ -2,7 +2,8 @@
 //! `POST /op/appdata`, the test reads the same file to find a user for each role (admin,
 //! owner, manage, full, restricted, no grant, group-only grant) and computes from its rows what
 //! each may see and change; every User, Asset, Collection, STIG and Review operation is then
-//! called as each of them.
+//! called as each of them, and as an admin without grants, which the file lacks and the test
+//! adds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,17 +25,25 @@ enum Who {
     Restricted,
     NoGrant,
     GroupOnly,
+    /// An admin with no grant anywhere: the file has none (its admins own every collection),
+    /// so the test adds one, created by its first token as STIG Manager provisions users.
+    GrantlessAdmin,
 }
 
-const EVERYONE: [Who; 7] =
+/// The roles the file itself holds.
+const IN_FILE: [Who; 7] =
     [Who::Admin, Who::Owner, Who::Manage, Who::Full, Who::Restricted, Who::NoGrant, Who::GroupOnly];
+
+/// The username of the added admin, one the file does not use.
+const GRANTLESS_ADMIN: &str = "grantless-admin";
 
 /// A user of the file and what the file gives it in the collection under test.
 #[derive(Debug, Clone)]
 struct Persona {
     who: Who,
     username: String,
-    user_id: i64,
+    /// None for the added admin, whose id the server assigns.
+    user_id: Option<i64>,
     privileges: Vec<String>,
     admin: bool,
     /// Effective role in the collection and the grants it comes from.
@@ -55,7 +64,7 @@ impl Cast {
         let data = AppData::read();
         let cid = Self::collection(&data);
         let mut people = Vec::new();
-        for who in EVERYONE {
+        for who in IN_FILE {
             let user_id = Self::pick(&data, cid, who)
                 .unwrap_or_else(|| panic!("appdata.jsonl has no {who:?} user in {cid}"));
             let (role, grants) = match data.effective_grant(cid, user_id) {
@@ -65,13 +74,23 @@ impl Cast {
             people.push(Persona {
                 who,
                 username: data.user(user_id)["username"].as_str().unwrap().to_string(),
-                user_id,
+                user_id: Some(user_id),
                 privileges: data.privileges(user_id),
                 admin: data.is_admin(user_id),
                 role,
                 grants,
             });
         }
+        assert!(data.rows("user_data").iter().all(|u| u["username"] != GRANTLESS_ADMIN));
+        people.push(Persona {
+            who: Who::GrantlessAdmin,
+            username: GRANTLESS_ADMIN.into(),
+            user_id: None,
+            privileges: vec!["admin".into()],
+            admin: true,
+            role: None,
+            grants: Vec::new(),
+        });
         Cast { data, cid, people }
     }
 
@@ -80,7 +99,7 @@ impl Cast {
     fn collection(data: &AppData) -> i64 {
         data.enabled_collections()
             .into_iter()
-            .find(|&cid| EVERYONE.iter().all(|&who| Self::pick(data, cid, who).is_some()))
+            .find(|&cid| IN_FILE.iter().all(|&who| Self::pick(data, cid, who).is_some()))
             .expect("a collection of appdata.jsonl holding every role")
     }
 
@@ -121,6 +140,7 @@ impl Cast {
                     && data.effective_grant(cid, u).is_none()
                     && !data.rows("user_group_user_map").iter().any(|m| m["userId"] == u)
             }),
+            Who::GrantlessAdmin => None,
             Who::GroupOnly => people.iter().copied().find(|&u| {
                 let direct = data
                     .rows("collection_grant")
@@ -192,7 +212,8 @@ impl Cast {
     fn stig_collections(&self, p: &Persona) -> BTreeMap<String, BTreeSet<String>> {
         let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for collection in self.data.enabled_collections() {
-            let Some((role, grants)) = self.data.effective_grant(collection, p.user_id) else {
+            let grant = p.user_id.and_then(|u| self.data.effective_grant(collection, u));
+            let Some((role, grants)) = grant else {
                 continue;
             };
             for (asset, b) in self.data.pairs_of(collection) {
@@ -338,6 +359,7 @@ fn the_file_holds_every_role_in_one_collection() {
     );
     assert_eq!(role(Who::NoGrant), None);
     assert!(cast.persona(Who::Admin).admin);
+    assert_eq!(role(Who::GrantlessAdmin), None);
     let group_only = cast.persona(Who::GroupOnly);
     let group_grant =
         cast.data.rows("collection_grant").iter().find(|g| g["grantId"] == group_only.grants[0]);
@@ -386,7 +408,10 @@ impl View<'_> {
     async fn user_and_library(&self) {
         let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
         let me = self.get("/user").await;
-        assert_eq!(me["userId"], p.user_id.to_string());
+        assert_eq!(me["username"], p.username.as_str());
+        if let Some(id) = p.user_id {
+            assert_eq!(me["userId"], id.to_string());
+        }
         assert_eq!(me["privileges"]["admin"], p.admin, "{who:?}");
         let cid_text = cid.to_string();
         let granted = me["collectionGrants"]
@@ -409,14 +434,43 @@ impl View<'_> {
             .filter(|(_, c): &(String, BTreeSet<String>)| !c.is_empty())
             .collect();
         assert_eq!(used, cast.stig_collections(p), "{who:?} STIG collectionIds");
+        if p.admin {
+            self.elevated_listings().await;
+        }
 
         let granted = p.role.is_some();
-        let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
+        let path =
+            format!("/collections/{cid}/users/{}/effective-acl", me["userId"].as_str().unwrap());
         let (status, _) = self.server.get(self.manager, &path).await;
         assert_eq!(status, if granted { 200 } else { 422 }, "{who:?} effective ACL");
         let path = format!("/assets?collectionId={cid}");
         let (status, assets) = self.server.get(self.token, &path).await;
         assert_eq!(status, if granted { 200 } else { 403 }, "{who:?}: {assets}");
+    }
+
+    /// Elevated, an admin lists every enabled collection and every collection using a STIG,
+    /// grant or not.
+    async fn elevated_listings(&self) {
+        let data = &self.cast.data;
+        let all = self.get("/collections?elevate=true").await;
+        let enabled: BTreeSet<String> =
+            data.enabled_collections().iter().map(|c| c.to_string()).collect();
+        assert_eq!(ids(&all, "collectionId"), enabled, "{:?}", self.p.who);
+        let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for collection in data.enabled_collections() {
+            for (_, b) in data.pairs_of(collection) {
+                expected.entry(b).or_default().insert(collection.to_string());
+            }
+        }
+        let library = self.get("/stigs?elevate=true").await;
+        let used: BTreeMap<String, BTreeSet<String>> = library
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["benchmarkId"].as_str().unwrap().into(), strings(&s["collectionIds"])))
+            .filter(|(_, c): &(String, BTreeSet<String>)| !c.is_empty())
+            .collect();
+        assert_eq!(used, expected, "{:?} elevated STIG collectionIds", self.p.who);
     }
 
     async fn assets_and_stigs(&self) {
@@ -454,7 +508,7 @@ impl View<'_> {
     async fn acl_and_labels(&self) {
         let (cast, p, who, cid) = (self.cast, self.p, self.p.who, self.cast.cid);
         // a manager asks what the persona's ACL rules give it, pair by pair
-        let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id);
+        let path = format!("/collections/{cid}/users/{}/effective-acl", p.user_id.unwrap());
         let (_, explained) = self.server.get(self.manager, &path).await;
         let explained: BTreeSet<(String, String, String)> = explained
             .as_array()
@@ -732,7 +786,7 @@ impl Targets {
             asset_row: data.rows("asset").iter().find(|r| r["assetId"] == asset).unwrap().clone(),
             asset_stigs: assigned(asset).map(|(_, b)| b.clone()).collect(),
             full: cast.persona(Who::Full).clone(),
-            nobody_deletable: data.user(nobody.user_id)["lastAccess"].is_null(),
+            nobody_deletable: data.user(nobody.user_id.unwrap())["lastAccess"].is_null(),
             restricted,
             nobody,
         }
@@ -798,7 +852,8 @@ fn read_cases(t: &Targets) -> Vec<Case> {
         Case::new("GET", "/users".into(), Need::Anyone, 200),
         Case::new("GET", "/users?projection=collectionGrants".into(), Need::Elevated, 200)
             .elevatable(),
-        Case::new("GET", format!("/users/{}", t.nobody.user_id), Need::Elevated, 200).elevatable(),
+        Case::new("GET", format!("/users/{}", t.nobody.user_id.unwrap()), Need::Elevated, 200)
+            .elevatable(),
         Case::new("GET", "/user-groups".into(), Need::Anyone, 200),
         Case::new("GET", format!("/user-groups/{group}"), Need::Anyone, 200),
         Case::new("GET", "/user/web-preferences".into(), Need::Anyone, 200),
@@ -818,7 +873,7 @@ fn read_cases(t: &Targets) -> Vec<Case> {
         ),
         Case::new(
             "GET",
-            t.c(&format!("/users/{}/effective-acl", t.restricted.user_id)),
+            t.c(&format!("/users/{}/effective-acl", t.restricted.user_id.unwrap())),
             Need::Role(3),
             200,
         ),
@@ -870,7 +925,7 @@ fn review_read_cases(t: &Targets) -> Vec<Case> {
 
 fn write_cases(t: &Targets) -> Vec<Case> {
     let (cid, asset, benchmark, who, label) = (t.cid, t.asset, &t.benchmark, &t.who, &t.label);
-    let nobody = t.nobody.user_id.to_string();
+    let nobody = t.nobody.user_id.unwrap().to_string();
     let row = &t.asset_row;
     let mut out = vec![
         Case::new("POST", "/users".into(), Need::Elevated, 201)
@@ -916,7 +971,7 @@ fn write_cases(t: &Targets) -> Vec<Case> {
             Need::RoleOrElevated(3),
             200,
         )
-        .body(json!({"userId": t.full.user_id.to_string(), "roleId": 2}))
+        .body(json!({"userId": t.full.user_id.unwrap().to_string(), "roleId": 2}))
         .elevatable(),
         Case::new("PUT", t.c(""), Need::RoleOrElevated(3), 200)
             .body(json!({"name": t.collection_name, "description": format!("replaced by {who}"),
@@ -982,8 +1037,13 @@ fn delete_cases(t: &Targets) -> Vec<Case> {
         )
         .elevatable(),
         Case::new("DELETE", format!("/user-groups/{}", t.group), Need::Elevated, 200).elevatable(),
-        Case::new("DELETE", format!("/users/{}", t.nobody.user_id), Need::Elevated, user_deleted)
-            .elevatable(),
+        Case::new(
+            "DELETE",
+            format!("/users/{}", t.nobody.user_id.unwrap()),
+            Need::Elevated,
+            user_deleted,
+        )
+        .elevatable(),
     ]);
     if let Some(unassigned) = t.unassigned {
         let path = format!("/assets?collectionId={cid}");
