@@ -616,6 +616,97 @@ async fn clone_of_100_000_reviews_completes() {
     server.stop().await;
 }
 
+/// Sends a streamed POST over a raw socket, reads until the first NDJSON line has arrived, then
+/// drops the connection; returns that line.
+async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = server.root.rsplit(':').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let body = body.to_string();
+    let request = format!(
+        "POST /api{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let line = loop {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the server closed the stream: {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&received).to_string();
+        let Some(head) = text.find("\r\n\r\n") else { continue };
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        let rest = &text[head..];
+        // the body is chunked: a size line, then the JSON line itself
+        if let (Some(start), Some(end)) = (rest.find('{'), rest.find("}\n")) {
+            break serde_json::from_str::<Value>(&rest[start..=end]).unwrap();
+        }
+    };
+    drop(stream);
+    line
+}
+
+/// Waits until the server's streamed work has ended: on SQLite it holds the store's writer
+/// turn from before its first line to its end; on PostgreSQL its transaction shows in
+/// `pg_stat_activity` until it commits or rolls back.
+async fn wait_for_writers(server: &TestServer) {
+    drop(server.state.store.begin_write().await.unwrap());
+    if !common::backend_is_postgres() {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let busy = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND pid <> pg_backend_pid() AND xact_start IS NOT NULL";
+    while count(server, busy).await > 0 {
+        assert!(Instant::now() < deadline, "a transaction is still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Row counts of the tables a clone or an export writes.
+async fn table_counts(server: &TestServer) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "collection",
+        "collection_grant",
+        "collection_grant_acl",
+        "collection_label",
+        "asset",
+        "collection_label_asset_map",
+        "stig_asset_map",
+        "review",
+        "review_history",
+    ] {
+        out.push(count(server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_clone_whose_client_hangs_up_mid_stream_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 5).await;
+    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let before = table_counts(&server).await;
+
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Interrupted", "description": null});
+    let first = post_then_hang_up(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["step"], &first["stepName"]), (&1.into(), &"cloneCollection".into()));
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let named = "SELECT COUNT(*) FROM collection WHERE name = 'Interrupted'";
+    assert_eq!(count(&server, named).await, 0);
+    // the server is fine: the same clone over a connection that stays completes
+    let body = serde_json::json!({"name": "Interrupted", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
+    assert_eq!(lines.last().unwrap()["stage"], "result");
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Export-to
 
@@ -796,6 +887,89 @@ async fn export_to_needs_manage_on_the_destination() {
         serde_json::json!([{"assetId": assets["assets"][0]["assetId"], "stigs": ["NOT_MAPPED"]}]);
     let (status, _) = server.send("POST", &source.admin, &path, unmapped).await;
     assert_eq!(status, 422);
+    server.stop().await;
+}
+
+/// Every asset of the source as an export selection.
+async fn all_assets(server: &TestServer, source: &Source) -> Value {
+    let path = format!("/collections/{}?projection=assets", source.collection_id);
+    let (_, collection) = server.get(&source.admin, &path).await;
+    let items = collection["assets"].as_array().unwrap().iter();
+    Value::Array(items.map(|a| serde_json::json!({"assetId": a["assetId"]})).collect())
+}
+
+#[tokio::test]
+async fn an_export_whose_client_hangs_up_mid_stream_leaves_the_destination_as_it_was() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 30).await;
+    insert_rule_reviews(&server, &source.collection_id, 43, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let first = post_then_hang_up(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+    assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_restricted_caller_exports_only_the_reviews_its_acl_reads() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_rule_reviews(&server, &source.collection_id, 4, 3, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let source_id: i64 = source.collection_id.parse().unwrap();
+    let (carol, grant_id) = server.grant_in(source_id, "carol", 1).await;
+    server.grant_in(destination.parse().unwrap(), "carol", 3).await;
+    let readable = "SELECT asset_id FROM asset WHERE name = 'host-001' AND collection_id = $1";
+    let readable: i64 = sqlx::query_scalar(readable)
+        .bind(source_id)
+        .fetch_one(server.state.store.pool())
+        .await
+        .unwrap();
+    server.acl_on(grant_id, readable, &source.benchmark_id, "r").await;
+
+    // carol asks for every asset; her ACL reads host-001's STIG only
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let lines = post_stream(&server, &carol, &path, body).await.rest().await;
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 1, "stigsMapped": 1, "reviewsInserted": 4, "reviewsUpdated": 0})
+    );
+    let exported = review_rows(&server, &destination).await;
+    let expected: Vec<_> = review_rows(&server, &source.collection_id)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == "host-001")
+        .map(|r| (r.0, r.1, r.2, r.3))
+        .collect();
+    assert_eq!(exported.into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect::<Vec<_>>(), expected);
+    assert_eq!(expected.len(), 4);
+
+    // an asset with no readable pair exports nothing; without a grant the source is refused
+    let hidden = "SELECT asset_id FROM asset WHERE name = 'host-000' AND collection_id = $1";
+    let hidden: i64 = sqlx::query_scalar(hidden)
+        .bind(source_id)
+        .fetch_one(server.state.store.pool())
+        .await
+        .unwrap();
+    let none = serde_json::json!([{"assetId": hidden.to_string()}]);
+    let lines = post_stream(&server, &carol, &path, none.clone()).await.rest().await;
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 0, "stigsMapped": 0, "reviewsInserted": 0, "reviewsUpdated": 0})
+    );
+    assert_eq!(review_rows(&server, &destination).await.len(), 4);
+    let stranger = server.token("stranger", &[]);
+    let (status, _) = server.send("POST", &stranger, &path, none).await;
+    assert_eq!(status, 403);
     server.stop().await;
 }
 
