@@ -21,6 +21,7 @@ use crate::{auth, forwarded, ops, routes, telemetry, tls};
 pub fn app(state: AppState) -> Router {
     let api = routes::api_routes(state.config.max_upload)
         .route_layer(from_fn(telemetry::record_route))
+        .route_layer(from_fn(ops::request_stats::tag))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
@@ -33,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .route("/socket/log-socket", get(crate::log_socket::log_socket))
         .route("/health/live", get(ops::health::live))
         .route("/health/ready", get(ops::health::ready))
+        .layer(from_fn_with_state(state.clone(), ops::request_stats::record))
         .layer(from_fn_with_state(state.clone(), telemetry::request_span))
         .with_state(state)
 }

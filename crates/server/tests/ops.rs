@@ -1178,6 +1178,80 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn appinfo_counts_requests_per_operation() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let now = chrono::Utc::now().timestamp();
+    let web = server.sign(serde_json::json!({"preferred_username": "webuser", "azp": "web-client",
+        "scope": "stig-manager:user:read stig-manager:collection", "exp": now + 600}));
+    let (_, me) = server.get(&admin, "/user").await;
+    let (_, web_user) = server.get(&web, "/user").await;
+    let (admin_id, web_id) = (id_of(&me, "userId"), id_of(&web_user, "userId"));
+    server.get(&web, "/user").await;
+    let (status, _) =
+        server.get(&web, "/collections?projection=owners&projection=statistics").await;
+    assert_eq!(status, 200);
+    let (status, _) = server.get(&web, "/collections/99999").await;
+    assert_eq!(status, 403);
+    let (status, _) = server.get(&admin, "/collections?elevate=true&projection=owners").await;
+    assert_eq!(status, 200);
+    let health = server.client.get(format!("{}/health/live", server.root)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body =
+        serde_json::json!({"name": "Counted", "grants": [{"userId": admin_id, "roleId": 4}]});
+    let length = body.to_string().len() as i64;
+    let (status, _) = server.send("POST", &admin, "/collections", body).await;
+    assert_eq!(status, 201);
+
+    // eight requests so far, seven of them under /api; this one is counted after it answers
+    let (status, info) = server.get(&admin, "/op/appinfo?elevate=true").await;
+    assert_eq!(status, 200, "{info}");
+    let requests = &info["requests"];
+    assert_eq!((&requests["totalRequests"], &requests["totalApiRequests"]), (&8.into(), &7.into()));
+    let operations = requests["operationIds"].as_object().unwrap();
+    let mut called: Vec<&str> = operations.keys().map(String::as_str).collect();
+    called.sort();
+    assert_eq!(called, ["createCollection", "getCollection", "getCollections", "getUser"]);
+
+    let user = &operations["getUser"];
+    assert_eq!(user["totalRequests"], 3);
+    assert_eq!(user["users"], serde_json::json!({admin_id.clone(): 1, web_id.clone(): 2}));
+    assert_eq!(user["clients"], serde_json::json!({"web-client": 2}));
+    assert_eq!((&user["errors"], &user["elevatedRequests"]), (&serde_json::json!({}), &0.into()));
+    let collections = &operations["getCollections"];
+    assert_eq!(
+        (&collections["totalRequests"], &collections["elevatedRequests"]),
+        (&2.into(), &1.into())
+    );
+    assert_eq!(collections["projections"]["owners"]["totalRequests"], 2);
+    assert_eq!(collections["projections"]["statistics"]["totalRequests"], 1);
+    assert_eq!(operations["getCollection"]["errors"], serde_json::json!({"403": 1}));
+    let created = &operations["createCollection"];
+    assert_eq!(
+        (&created["totalReqLength"], &created["maxReqLength"]),
+        (&length.into(), &length.into())
+    );
+    assert!(created["totalResLength"].as_i64().unwrap() > 0);
+    let mut summed = 0;
+    for (id, op) in operations {
+        let n = |key: &str| op[key].as_i64().unwrap();
+        assert!(
+            n("minDuration") <= n("maxDuration") && n("maxDuration") <= n("totalDuration"),
+            "{id}"
+        );
+        assert!(n("maxDurationUpdates") >= 1 && n("maxDurationUpdates") <= n("totalRequests"));
+        assert!(n("minResLength") <= n("maxResLength"), "{id}");
+        summed += n("totalDuration");
+    }
+    assert!(requests["totalRequestDuration"].as_i64().unwrap() >= summed);
+
+    let (_, info) = server.get(&admin, "/op/appinfo?elevate=true").await;
+    let appinfo = &info["requests"]["operationIds"]["getAppInfo"];
+    assert_eq!((&appinfo["totalRequests"], &appinfo["elevatedRequests"]), (&1.into(), &1.into()));
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Web client
 

@@ -94,7 +94,49 @@ pub struct AppInfoRequests {
     pub total_requests: i64,
     pub total_api_requests: i64,
     pub total_request_duration: i64,
-    pub operation_ids: BTreeMap<String, Value>,
+    pub operation_ids: BTreeMap<String, AppInfoOperation>,
+}
+
+/// One operation's request statistics; durations in milliseconds, lengths in bytes.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfoOperation {
+    pub total_requests: i64,
+    pub total_duration: i64,
+    pub elevated_requests: i64,
+    pub min_duration: i64,
+    pub max_duration: i64,
+    /// How many times `max_duration` was raised.
+    pub max_duration_updates: i64,
+    /// Stigward does not retry requests; kept at zero for the shape's sake.
+    pub retried: i64,
+    pub average_retries: i64,
+    pub total_res_length: i64,
+    pub min_res_length: i64,
+    pub max_res_length: i64,
+    pub total_req_length: i64,
+    pub min_req_length: i64,
+    pub max_req_length: i64,
+    /// By `projection` value.
+    pub projections: BTreeMap<String, AppInfoProjection>,
+    /// Requests by the token's client (`azp`).
+    pub clients: BTreeMap<String, i64>,
+    /// Requests by user id.
+    pub users: BTreeMap<String, i64>,
+    /// Responses by error status code.
+    pub errors: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfoProjection {
+    pub total_requests: i64,
+    pub min_duration: i64,
+    pub max_duration: i64,
+    pub total_duration: i64,
+    pub retried: i64,
+    pub average_retries: i64,
+    pub average_duration: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
