@@ -1092,6 +1092,91 @@ async fn native_tls_serves_the_api_and_sse_and_shuts_down_cleanly() {
     server.stop().await;
 }
 
+impl Certificates {
+    /// The server key encrypted as PKCS#8 (AES-256-CBC, PBKDF2) under `passphrase`.
+    fn encrypted_key(&self, passphrase: &str) -> String {
+        let out = std::process::Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "server.key"])
+            .args(["-out", "server-encrypted.key", "-passout", &format!("pass:{passphrase}")])
+            .current_dir(self.dir.path())
+            .output()
+            .expect("openssl on PATH");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let path = self.path("server-encrypted.key");
+        let pem = std::fs::read_to_string(&path).unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{pem}");
+        path
+    }
+}
+
+#[tokio::test]
+async fn an_encrypted_tls_key_is_opened_with_its_passphrase() {
+    let certs = Certificates::make();
+    let cert = certs.path("server.pem");
+    let key = certs.encrypted_key("correct horse");
+    let server = TestServer::start_with(&[
+        "--tls-cert-file",
+        &cert,
+        "--tls-key-file",
+        &key,
+        "--tls-key-passphrase",
+        "correct horse",
+    ])
+    .await;
+    let state: Value =
+        certs.client().get(server.url("/op/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["currentState"], "available");
+    server.stop().await;
+
+    // a wrong or missing passphrase, or one given for a clear key, is refused with the reason
+    let (cert, clear) = (std::path::Path::new(&cert), certs.path("server.key"));
+    let key = std::path::Path::new(&key);
+    for (key, passphrase, reason) in [
+        (key, Some("wrong"), "could not be decrypted"),
+        (key, None, "set STIGMAN_API_TLS_KEY_PASSPHRASE"),
+        (std::path::Path::new(&clear), Some("correct horse"), "the key is not encrypted"),
+    ] {
+        let err = stigward::tls::load(cert, key, passphrase).await.err().unwrap().to_string();
+        assert!(err.contains(reason), "{err}");
+        assert!(err.contains(&key.display().to_string()), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_slow_to_send_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(&["--header-read-timeout-ms", "300"]).await;
+    let address = format!("127.0.0.1:{}", server.root.rsplit(':').next().unwrap());
+
+    // a slowloris client: a header line every 100 ms, never the blank line that ends them
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /api/op/state HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    let dribble = async {
+        for i in 0.. {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), dribble)
+        .await
+        .expect("the server closes the connection of a client that never ends its headers");
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+
+    // a connection that sends nothing at all is closed too
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+
+    // a client that sends its request promptly is served
+    let (status, state) = server.get("", "/op/state").await;
+    assert_eq!((status, &state["currentState"]), (200, &"available".into()));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn urls_in_documents_follow_the_forwarding_headers() {
     let server = TestServer::start().await;
