@@ -1241,6 +1241,35 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
     let bob = info["users"]["userInfo"][source.bob_id.as_str()].clone();
     assert_eq!((bob["username"].as_str(), bob["roles"]["full"].as_i64()), (Some("bob"), Some(1)));
 
+    // what each grant reaches: Owner and Full every assignment (bob's ACL rule only narrows
+    // his access to read), a Restricted grant what its ACL reads
+    let cid: i64 = source.collection_id.parse().unwrap();
+    let (_, carol_grant) = server.grant_in(cid, "carol", 1).await;
+    let host = "SELECT asset_id FROM asset WHERE name = 'host-001'";
+    let host: i64 = sqlx::query_scalar(host).fetch_one(server.state.store.pool()).await.unwrap();
+    server.acl_on(carol_grant, host, &source.benchmark_id, "r").await;
+    let (_, info) = server.get(&source.admin, "/op/appinfo?elevate=true").await;
+    let grants = info["collections"][source.collection_id.as_str()]["grants"].as_object().unwrap();
+    let mut reach: Vec<(String, i64, i64, i64, i64)> = grants
+        .values()
+        .map(|g| {
+            let n = |key: &str| g[key].as_i64().unwrap();
+            let role = g["role"].as_str().unwrap().to_string();
+            (
+                role,
+                n("uniqueStigs"),
+                n("uniqueAssets"),
+                n("uniqueStigsDisabled"),
+                n("uniqueAssetsDisabled"),
+            )
+        })
+        .collect();
+    reach.sort();
+    let expected = [("full", 1, 2, 1, 1), ("owner", 1, 2, 1, 1), ("restricted", 1, 1, 0, 0)];
+    let expected: Vec<_> =
+        expected.iter().map(|(r, a, b, c, d)| (r.to_string(), *a, *b, *c, *d)).collect();
+    assert_eq!(reach, expected);
+
     let (_, counted) =
         server.get(&source.admin, "/op/appinfo?elevate=true&includeRowCounts=true").await;
     assert_eq!(counted["mysql"]["tables"]["review"]["rowCount"], 21);

@@ -72,6 +72,12 @@ pub struct AppInfoGrant {
     pub role: &'static str,
     pub grantee: Grantee,
     pub rule_counts: RuleCounts,
+    /// STIGs and assets the grant reaches (through its ACL for a Restricted grant), on
+    /// enabled and on deleted assets.
+    pub unique_stigs: i64,
+    pub unique_assets: i64,
+    pub unique_stigs_disabled: i64,
+    pub unique_assets_disabled: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
