@@ -919,6 +919,38 @@ async fn an_export_whose_client_hangs_up_mid_stream_leaves_the_destination_as_it
 }
 
 #[tokio::test]
+async fn export_to_streams_its_progress_before_it_ends() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 30).await;
+    insert_rule_reviews(&server, &source.collection_id, 43, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let body = all_assets(&server, &source).await;
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let mut lines = post_stream(&server, &source.admin, &path, body).await;
+    let first = lines.next().await.unwrap();
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    // nothing is committed yet: the line came while the export was still at work
+    assert_eq!(count(&server, &assets).await, 0);
+
+    let started = Instant::now();
+    let rest = lines.rest().await;
+    println!("the export ended {:?} after its first line", started.elapsed());
+    let exported: Vec<i64> = rest
+        .iter()
+        .filter(|l| l["stage"] == "reviews")
+        .map(|l| l["reviewsExported"].as_i64().unwrap())
+        .collect();
+    assert_eq!(exported, [0, 30 * 43]);
+    let last = rest.last().unwrap();
+    assert_eq!(last["stage"], "result", "{last}");
+    assert_eq!(last["counts"]["reviewsInserted"], 30 * 43);
+    assert_eq!(count(&server, &assets).await, 30);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_restricted_caller_exports_only_the_reviews_its_acl_reads() {
     let server = TestServer::start().await;
     let source = seed_source(&server, 3).await;
