@@ -188,7 +188,7 @@ impl Store {
                     update(tx, &rows, change, &settings, writer).await?
                 }
             };
-            totals.add(AgingTotals { collections: 0, ..done });
+            totals.add(done);
             let title = rule.title.as_deref().map(|t| format!(" \"{t}\"")).unwrap_or_default();
             let message = format!("rule {}{title}: {what}", i + 1);
             write_output(tx, run, collection_id, &message).await?;
