@@ -195,6 +195,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .delete(collection_task::delete_collection_task_config_review_aging),
         )
         .route(
+            "/collections/{collectionId}/tasks/{taskName}/output",
+            get(collection_task::get_collection_task_output),
+        )
+        .route(
             "/collections/{collectionId}/unreviewed/assets",
             get(collection_report::get_unreviewed_assets_by_collection),
         )
@@ -385,6 +389,7 @@ pub const OPERATIONS: &[&str] = &[
     "getCollectionTaskConfigReviewAging",
     "putCollectionTaskConfigReviewAging",
     "deleteCollectionTaskConfigReviewAging",
+    "getCollectionTaskOutput",
     "getUnreviewedAssetsByCollection",
     "getUnreviewedRulesByCollection",
     "getEffectiveAclByCollectionUser",

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod acl;
+pub mod aging;
 pub mod appdata;
 pub mod appinfo;
 pub mod assets;

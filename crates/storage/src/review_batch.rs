@@ -16,7 +16,7 @@ use crate::{Result, Store, StoreError};
 /// At most this many validation errors are listed in a batch response.
 const MAX_ERRORS_LISTED: usize = 50;
 /// Ids per `IN (...)` list.
-const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 /// Rows per multi-row insert (16 parameters each): SQLite statements with thousands of
 /// parameters cost more to prepare than they save (500 rows ran 3.5 times slower than 50).
 const INSERT_ROWS: usize = 50;
@@ -190,12 +190,13 @@ struct Scene {
     rule_benchmarks: HashMap<String, HashSet<String>>,
 }
 
-struct Pending {
-    asset_id: i64,
-    rule_id: String,
-    key: Key,
-    candidate: Candidate,
-    review_id: Option<i64>,
+/// A review a write will insert (no `review_id`) or update, with what it becomes.
+pub(crate) struct Pending {
+    pub(crate) asset_id: i64,
+    pub(crate) rule_id: String,
+    pub(crate) key: Key,
+    pub(crate) candidate: Candidate,
+    pub(crate) review_id: Option<i64>,
 }
 
 impl Store {
@@ -418,7 +419,7 @@ pub(crate) fn is_retryable(err: &StoreError) -> bool {
     db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01"))
 }
 
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -454,7 +455,7 @@ async fn load_reviews(
 }
 
 /// Prunes each review's history to `max_reviews - 1` rows and records the review as it is now.
-async fn snapshot_histories(
+pub(crate) async fn snapshot_histories(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     review_ids: &[i64],
     max_reviews: i64,
@@ -496,7 +497,7 @@ async fn snapshot_histories(
 /// Updates reviews with multi-row `UPDATE .. FROM (VALUES ..)` statements. A batch update
 /// keeps the review's written rule id; only per-asset writes change it. The casts give every
 /// VALUES column one type on PostgreSQL even where a chunk holds only NULLs.
-async fn update_contents(
+pub(crate) async fn update_contents(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     rows: &[Pending],
 ) -> Result<()> {

@@ -1,5 +1,6 @@
 //! Operational machinery: the API's availability state and the monitors that feed it, the
-//! health endpoints, and the streamed collection operations (clone, export-to).
+//! health endpoints, the streamed collection operations (clone, export-to), jobs and request
+//! statistics.
 
 pub mod clone;
 pub mod events;
@@ -8,4 +9,5 @@ pub mod health;
 pub mod jobs;
 pub mod monitor;
 pub mod ndjson;
+pub mod request_stats;
 pub mod state;
