@@ -7,6 +7,7 @@ pub mod access;
 pub mod acl;
 pub mod appdata;
 pub mod appinfo;
+pub mod asset_stats;
 pub mod assets;
 pub mod ccis;
 pub mod clone;

@@ -1,6 +1,7 @@
 //! Operational machinery: the API's availability state and the monitors that feed it, the
-//! health endpoints, and the streamed collection operations (clone, export-to).
+//! health endpoints, and the streamed operations (clone, export-to, application data).
 
+pub mod appdata;
 pub mod clone;
 pub mod events;
 pub mod export;

@@ -1,0 +1,231 @@
+//! Application data over a real socket: the import's progress lines arrive while its
+//! transaction is still open, a failure half way leaves the previous data, and the asset
+//! `statusStats` projection on the data of appdata.jsonl, with expected figures computed from
+//! the file's rules and reviews. SQLite by default, PostgreSQL with
+//! `STIGWARD_TEST_BACKEND=postgres`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{shared, TestServer};
+use serde_json::{json, Map, Value};
+
+fn fixture() -> String {
+    std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap()
+}
+
+/// The rows of one table of an application data file as column → value maps.
+fn rows(text: &str, table: &str) -> Vec<Map<String, Value>> {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let head: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        if head["table"] == table && head.get("columns").is_some() {
+            let columns: Vec<String> = head["columns"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .map(|c| c.trim_matches('`').to_string())
+                .collect();
+            let count = head["rowCount"].as_u64().unwrap() as usize;
+            return lines[i + 1..=i + count]
+                .iter()
+                .map(|row| {
+                    let values: Vec<Value> = serde_json::from_str(row).unwrap();
+                    columns.iter().cloned().zip(values).collect()
+                })
+                .collect();
+        }
+    }
+    panic!("no table {table}");
+}
+
+/// The file with `extra` more review_history rows (copies of its first, renumbered), and,
+/// when `break_first` is set, that table's first row made unreadable.
+fn with_history(text: &str, extra: usize, break_first: bool) -> String {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let head: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        if head["table"] != "review_history" || head.get("columns").is_none() {
+            out.push(line.to_string());
+            continue;
+        }
+        let columns: Vec<&str> =
+            head["columns"].as_str().unwrap().split(',').map(|c| c.trim_matches('`')).collect();
+        let id_at = columns.iter().position(|c| *c == "historyId").unwrap();
+        let count = head["rowCount"].as_u64().unwrap() as usize;
+        let mut head = head.clone();
+        head["rowCount"] = json!(count + extra);
+        out.push(head.to_string());
+        let existing: Vec<String> = lines.by_ref().take(count).map(str::to_string).collect();
+        let first: Vec<Value> = serde_json::from_str(&existing[0]).unwrap();
+        for (i, row) in existing.iter().enumerate() {
+            match (i, break_first) {
+                (0, true) => {
+                    let mut broken = first.clone();
+                    broken[id_at] = json!("not a number");
+                    out.push(Value::Array(broken).to_string());
+                }
+                _ => out.push(row.clone()),
+            }
+        }
+        for n in 0..extra {
+            let mut copy = first.clone();
+            copy[id_at] = json!(1_000_000 + n);
+            out.push(Value::Array(copy).to_string());
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+/// What a connection of its own sees of the collections' names: committed data only.
+async fn committed_names(database_url: &str) -> BTreeSet<String> {
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM collection").fetch_all(&db).await.unwrap();
+    db.close().await;
+    names.into_iter().collect()
+}
+
+/// Posts an import and reads its reply line by line as it arrives; `on_first_step` runs when
+/// the first step line is in, before any further line is read.
+async fn import_streamed<F, Fut>(
+    s: &TestServer,
+    token: &str,
+    body: String,
+    on_first_step: F,
+) -> Vec<(Duration, Value)>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    let mut response = s
+        .client
+        .post(s.url("/op/appdata?elevate=true"))
+        .bearer_auth(token)
+        .header("content-type", "application/jsonl")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/jsonl; charset=utf-8");
+    let mut lines = Vec::new();
+    let mut pending = String::new();
+    let mut on_first_step = Some(on_first_step);
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        pending.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = pending.find('\n') {
+            let line: Value = serde_json::from_str(&pending[..end]).unwrap();
+            pending.drain(..=end);
+            if line.get("seq").is_some() {
+                if let Some(check) = on_first_step.take() {
+                    check().await;
+                }
+            }
+            lines.push((started.elapsed(), line));
+        }
+    }
+    assert!(pending.is_empty(), "a partial last line: {pending}");
+    lines
+}
+
+#[tokio::test]
+async fn appdata_import_streams_progress_while_its_transaction_is_open() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let admin = s.token("admin", &["admin", "create_collection"]);
+    let (status, _) = s
+        .send("POST", &admin, "/collections?elevate=true", json!({"name": "Keep me", "grants": []}))
+        .await;
+    assert_eq!(status, 201);
+    let before = BTreeSet::from(["Keep me".to_string()]);
+    let text = fixture();
+    let extra = 30_000;
+    let history = rows(&text, "review_history").len() + extra;
+
+    let url = s.database_url.clone();
+    let lines = import_streamed(&s, &admin, with_history(&text, extra, false), || async {
+        // the first step is reported before the load commits: only the old data is visible
+        assert_eq!(committed_names(&url).await, before);
+    })
+    .await;
+    let file_names: BTreeSet<String> =
+        rows(&text, "collection").iter().map(|c| c["name"].as_str().unwrap().into()).collect();
+    assert_eq!(committed_names(&s.database_url).await, file_names);
+
+    let (_, last) = lines.last().unwrap();
+    assert_eq!(last, &json!({"status": "success"}));
+    let listed: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(lines[0].1, listed, "the table list is echoed first");
+    // review_history is written, and reported, 10 000 rows at a time
+    let chunks: Vec<u64> = lines
+        .iter()
+        .filter(|(_, l)| l["table"] == "review_history")
+        .map(|(_, l)| l["valueCount"].as_u64().unwrap())
+        .collect();
+    let mut expected = vec![0];
+    let mut left = history as u64;
+    while left > 0 {
+        expected.push(left.min(10_000));
+        left -= left.min(10_000);
+    }
+    assert_eq!(chunks, expected);
+    let seqs: Vec<u64> = lines.iter().filter_map(|(_, l)| l["seq"].as_u64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    // the lines came as the work went, not together at the end
+    let first_step = lines.iter().find(|(_, l)| l.get("seq").is_some()).unwrap().0;
+    let (done, _) = lines.last().unwrap();
+    eprintln!("first step after {first_step:?}, outcome after {done:?}");
+    assert!(first_step < *done);
+
+    // a file that fails half way: the steps before it stream, then the failure; nothing changes
+    let url = s.database_url.clone();
+    let names = file_names.clone();
+    let admin = s.token("admin", &["admin", "create_collection"]);
+    let lines = import_streamed(&s, &admin, with_history(&text, 0, true), || async {
+        assert_eq!(committed_names(&url).await, names);
+    })
+    .await;
+    let (_, last) = lines.last().unwrap();
+    assert_eq!(last["status"], "fail", "{last}");
+    assert!(last["error"].as_str().unwrap().contains("review_history row 1"), "{last}");
+    let written: Vec<&str> = lines
+        .iter()
+        .filter(|(_, l)| l["valueCount"].as_u64().is_some_and(|n| n > 0))
+        .map(|(_, l)| l["table"].as_str().unwrap())
+        .collect();
+    assert!(written.contains(&"review"), "steps before the failure were reported: {written:?}");
+    assert_eq!(committed_names(&s.database_url).await, file_names);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn appdata_export_streams_without_a_length() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let admin = s.token("admin", &["admin"]);
+    let response = s
+        .client
+        .get(s.url("/op/appdata?elevate=true&format=jsonl"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    // a body written as it is read cannot announce its length
+    assert!(response.headers().get("content-length").is_none());
+    let text = response.text().await.unwrap();
+    let list: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    let total: u64 =
+        list["tables"].as_array().unwrap().iter().map(|t| t["rowCount"].as_u64().unwrap()).sum();
+    assert_eq!(list["totalRows"].as_u64().unwrap(), total);
+    let heads = text.lines().filter(|l| l.starts_with("{\"table\"")).count();
+    assert_eq!(heads, list["tables"].as_array().unwrap().len());
+    assert_eq!(text.lines().count() as u64, 2 + heads as u64 + total);
+    s.stop().await;
+}
