@@ -229,3 +229,139 @@ async fn appdata_export_streams_without_a_length() {
     assert_eq!(text.lines().count() as u64, 2 + heads as u64 + total);
     s.stop().await;
 }
+
+/// Loads appdata.jsonl into a fresh server.
+async fn loaded() -> (TestServer, String) {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = fixture();
+    let admin = s.token("admin", &["admin"]);
+    let reply = s
+        .client
+        .post(s.url("/op/appdata?elevate=true"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/jsonl")
+        .body(text.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reply.ends_with("{\"status\":\"success\"}\n"), "{reply}");
+    (s, text)
+}
+
+/// The revision each collection assesses a benchmark against, from the file: its pin, else
+/// the current revision (drafts last, then version and release, numerically, descending).
+fn default_revision(text: &str, collection_id: &Value, benchmark_id: &Value) -> String {
+    if let Some(pin) = rows(text, "collection_rev_map")
+        .iter()
+        .find(|p| &p["collectionId"] == collection_id && &p["benchmarkId"] == benchmark_id)
+    {
+        return pin["revId"].as_str().unwrap().to_string();
+    }
+    let mut revisions: Vec<Map<String, Value>> =
+        rows(text, "revision").into_iter().filter(|r| &r["benchmarkId"] == benchmark_id).collect();
+    let rank = |r: &Map<String, Value>| {
+        (
+            r["status"] == "draft",
+            -r["version"].as_i64().unwrap(),
+            -r["release"].as_str().unwrap().parse::<f64>().unwrap(),
+        )
+    };
+    revisions.sort_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap());
+    revisions[0]["revId"].as_str().unwrap().to_string()
+}
+
+/// The expected `statusStats` of an asset, over the benchmarks `counted` lets through.
+fn expected_stats(text: &str, asset: &Map<String, Value>, counted: impl Fn(&str) -> bool) -> Value {
+    let benchmarks: Vec<Value> = rows(text, "stig_asset_map")
+        .into_iter()
+        .filter(|m| m["assetId"] == asset["assetId"] && counted(m["benchmarkId"].as_str().unwrap()))
+        .map(|m| m["benchmarkId"].clone())
+        .collect();
+    if benchmarks.is_empty() {
+        return json!({"stigCount": 0, "ruleCount": null, "acceptedCount": null,
+            "rejectedCount": null, "submittedCount": null, "savedCount": null,
+            "minTs": null, "maxTs": null});
+    }
+    let (mut rules, mut statuses, mut times) = (0, [0; 4], Vec::new());
+    for benchmark in &benchmarks {
+        let rev_id = default_revision(text, &asset["collectionId"], benchmark);
+        let keys: Vec<(Value, Value)> = rows(text, "rev_group_rule_map")
+            .into_iter()
+            .filter(|r| r["revId"] == rev_id.as_str())
+            .map(|r| (r["version"].clone(), r["checkDigest"]["data"].clone()))
+            .collect();
+        rules += keys.len();
+        for review in rows(text, "review").iter().filter(|r| r["assetId"] == asset["assetId"]) {
+            let key = (review["version"].clone(), review["checkDigest"]["data"].clone());
+            // a review matched by two rules of the revision counts twice
+            for _ in keys.iter().filter(|k| **k == key) {
+                statuses[review["statusId"].as_u64().unwrap() as usize] += 1;
+                times.push(review["ts"].as_str().unwrap().replace(' ', "T") + "Z");
+            }
+        }
+    }
+    times.sort();
+    json!({"stigCount": benchmarks.len(), "ruleCount": rules, "savedCount": statuses[0],
+        "submittedCount": statuses[1], "rejectedCount": statuses[2], "acceptedCount": statuses[3],
+        "minTs": times.first(), "maxTs": times.last()})
+}
+
+#[tokio::test]
+async fn asset_status_stats_count_the_reviews_of_each_default_revision() {
+    let (s, text) = loaded().await;
+    let assets = rows(&text, "asset");
+    let collections: BTreeSet<i64> = rows(&text, "collection")
+        .iter()
+        .filter(|c| c["state"] == "enabled")
+        .map(|c| c["collectionId"].as_i64().unwrap())
+        .collect();
+    let mut with_reviews = 0;
+    for collection in collections {
+        let (token, _) = s.grant_in(collection, "stats-owner", 4).await;
+        let path = format!("/assets?collectionId={collection}&projection=statusStats");
+        let (status, listed) = s.get(&token, &path).await;
+        assert_eq!(status, 200, "{listed}");
+        for item in listed.as_array().unwrap() {
+            let id: i64 = item["assetId"].as_str().unwrap().parse().unwrap();
+            let asset = assets.iter().find(|a| a["assetId"] == id).unwrap();
+            let expected = expected_stats(&text, asset, |_| true);
+            assert_eq!(item["statusStats"], expected, "asset {id}");
+            with_reviews += usize::from(expected["minTs"].is_string());
+            let (_, one) = s.get(&token, &format!("/assets/{id}?projection=statusStats")).await;
+            assert_eq!(one["statusStats"], expected, "asset {id} alone");
+        }
+    }
+    assert!(with_reviews >= 2, "the file's reviews are counted on several assets");
+
+    // a restricted grant counts only the STIG its ACL reads
+    let maps = rows(&text, "stig_asset_map");
+    let asset = assets
+        .iter()
+        .filter(|a| a["state"] == "enabled")
+        .find(|a| {
+            maps.iter().filter(|m| m["assetId"] == a["assetId"]).count() >= 2
+                && expected_stats(&text, a, |_| true)["minTs"].is_string()
+        })
+        .unwrap();
+    let asset_id = asset["assetId"].as_i64().unwrap();
+    let collection = asset["collectionId"].as_i64().unwrap();
+    let readable = maps.iter().find(|m| m["assetId"] == asset_id).unwrap()["benchmarkId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (token, grant) = s.grant_in(collection, "stats-restricted", 1).await;
+    s.acl_on(grant, asset_id, &readable, "r").await;
+    let expected = expected_stats(&text, asset, |b| b == readable);
+    assert_eq!(expected["stigCount"], 1);
+    let (_, one) = s.get(&token, &format!("/assets/{asset_id}?projection=statusStats")).await;
+    assert_eq!(one["statusStats"], expected);
+    let path = format!("/assets?collectionId={collection}&projection=statusStats");
+    let (_, listed) = s.get(&token, &path).await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["statusStats"], expected);
+    s.stop().await;
+}
