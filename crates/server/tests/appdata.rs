@@ -365,3 +365,74 @@ async fn asset_status_stats_count_the_reviews_of_each_default_revision() {
     assert_eq!(listed[0]["statusStats"], expected);
     s.stop().await;
 }
+
+/// The values of `column` in `table` of an application data file.
+fn ids(text: &str, table: &str, column: &str) -> Vec<i64> {
+    rows(text, table).iter().map(|r| r[column].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn appdata_keeps_surrogate_ids_and_numbers_new_rows_after_them() {
+    let (s, text) = loaded().await;
+    s.grant_in(21, "keeper", 4).await;
+    s.grant_in(83, "keeper", 4).await;
+    let token = s.token("keeper", &["admin"]);
+    // new rows in each table with a kept id: content, a label mapping, a pin, a new default
+    let xccdf = std::fs::read(shared("data/stigs/U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml"));
+    let (status, reply) =
+        s.upload(&token, "/stigs?elevate=true", "chrome.xml", xccdf.unwrap()).await;
+    assert_eq!(status, 200, "{reply}");
+    let (_, labels) = s.get(&token, "/collections/21/labels").await;
+    let label = labels[0]["labelId"].as_str().unwrap();
+    let path = format!("/collections/21/labels/{label}/assets");
+    let (status, reply) = s.send("PUT", &token, &path, json!(["62", "154"])).await;
+    assert_eq!(status, 200, "{reply}");
+    let pin = json!({"defaultRevisionStr": "V1R1"});
+    let (status, reply) = s.send("POST", &token, "/collections/21/stigs/VPN_SRG_TEST", pin).await;
+    assert_eq!(status, 200, "{reply}");
+    let (status, reply) =
+        s.send("PUT", &token, "/assets/153/stigs/RHEL_7_STIG_TEST", json!(null)).await;
+    assert_eq!(status, 200, "{reply}");
+
+    let admin = s.token("admin", &["admin"]);
+    let response = s
+        .client
+        .get(s.url("/op/appdata?elevate=true&format=jsonl"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let exported = response.text().await.unwrap();
+    for (table, column, grows) in [
+        ("check_content", "ccId", true),
+        ("fix_text", "ftId", true),
+        ("rev_group_rule_cci_map", "rgrccId", true),
+        ("collection_label_asset_map", "claId", true),
+        ("collection_rev_map", "crId", true),
+        ("default_rev", "vdId", true),
+        ("user_group_user_map", "ugumId", false),
+    ] {
+        let before = ids(&text, table, column);
+        let after = ids(&exported, table, column);
+        let unique: BTreeSet<i64> = after.iter().copied().collect();
+        assert_eq!(unique.len(), after.len(), "{table}.{column} ids are unique");
+        let largest = before.iter().copied().max().unwrap_or(0);
+        let new: Vec<i64> = after.iter().copied().filter(|id| !before.contains(id)).collect();
+        assert!(new.iter().all(|id| *id > largest), "{table}.{column}: {new:?} after {largest}");
+        assert_eq!(!new.is_empty(), grows, "{table}.{column} new ids: {new:?}");
+    }
+    // the pinned default keeps its id; the new one takes the next
+    let defaults = rows(&exported, "default_rev");
+    let find = |c: i64, b: &str| {
+        defaults.iter().find(|d| d["collectionId"] == c && d["benchmarkId"] == b).unwrap().clone()
+    };
+    let file_default = rows(&text, "default_rev")
+        .into_iter()
+        .find(|d| d["collectionId"] == 21 && d["benchmarkId"] == "VPN_SRG_TEST")
+        .unwrap();
+    assert_eq!(find(21, "VPN_SRG_TEST")["vdId"], file_default["vdId"]);
+    assert_eq!(find(21, "VPN_SRG_TEST")["revisionPinned"], 1);
+    let largest = ids(&text, "default_rev", "vdId").into_iter().max().unwrap();
+    assert_eq!(find(83, "RHEL_7_STIG_TEST")["vdId"], largest + 1);
+    s.stop().await;
+}
