@@ -1574,17 +1574,6 @@ async fn bad_appdata_leaves_the_previous_data_untouched() {
     off.stop().await;
 }
 
-/// A value as the round trip must keep it. Two columns our schema requires where upstream
-/// allows NULL (a rule's severity, a review's comment) come back as "" for NULL.
-fn normal(table: &str, column: &str, value: &Value) -> Value {
-    let lossy =
-        matches!((table, column), ("rev_group_rule_map", "severity") | ("review", "comment"));
-    match value {
-        Value::String(s) if s.is_empty() && lossy => Value::Null,
-        other => other.clone(),
-    }
-}
-
 /// The column line of `table` in an application data file.
 fn appdata_columns(text: &str, table: &str) -> Option<String> {
     text.lines()
@@ -1668,10 +1657,7 @@ async fn appdata_exports_again_row_by_row() {
             let mut out: Vec<String> = appdata_rows(t, table)
                 .into_iter()
                 .filter(|r| kept(table, r) && not_caller(r))
-                .map(|r| {
-                    let values: Vec<Value> = r.iter().map(|(c, v)| normal(table, c, v)).collect();
-                    Value::Array(values).to_string()
-                })
+                .map(|r| Value::Array(r.into_values().collect()).to_string())
                 .collect();
             out.sort();
             out

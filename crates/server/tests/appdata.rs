@@ -393,6 +393,21 @@ async fn appdata_keeps_surrogate_ids_and_numbers_new_rows_after_them() {
     let (status, reply) =
         s.send("PUT", &token, "/assets/153/stigs/RHEL_7_STIG_TEST", json!(null)).await;
     assert_eq!(status, 200, "{reply}");
+    // a comment upstream left NULL reads back as NULL until it is written, even as ""
+    let null_comments: Vec<i64> = rows(&text, "review")
+        .iter()
+        .filter(|r| r["comment"].is_null())
+        .map(|r| r["reviewId"].as_i64().unwrap())
+        .collect();
+    let written = null_comments[0];
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&s.database_url).await.unwrap();
+    sqlx::query("UPDATE review SET comment = '' WHERE review_id = $1")
+        .bind(written)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
 
     let admin = s.token("admin", &["admin"]);
     let response = s
@@ -420,6 +435,13 @@ async fn appdata_keeps_surrogate_ids_and_numbers_new_rows_after_them() {
         let new: Vec<i64> = after.iter().copied().filter(|id| !before.contains(id)).collect();
         assert!(new.iter().all(|id| *id > largest), "{table}.{column}: {new:?} after {largest}");
         assert_eq!(!new.is_empty(), grows, "{table}.{column} new ids: {new:?}");
+    }
+    for review in rows(&exported, "review") {
+        let id = review["reviewId"].as_i64().unwrap();
+        if null_comments.contains(&id) {
+            let expected = if id == written { json!("") } else { Value::Null };
+            assert_eq!(review["comment"], expected, "review {id}");
+        }
     }
     // the pinned default keeps its id; the new one takes the next
     let defaults = rows(&exported, "default_rev");

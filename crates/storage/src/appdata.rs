@@ -92,8 +92,11 @@ pub fn parse(text: &str) -> std::result::Result<AppData, String> {
 enum Src {
     Int(&'static str),
     Text(&'static str),
-    /// Text that must not be NULL here (upstream allows it).
-    TextOr(&'static str, &'static str),
+    /// Text that must not be NULL here (upstream allows it): NULL is stored as '', and the
+    /// companion column `<ours>_null` (filled by `IsNull`) remembers it for the export.
+    Required(&'static str),
+    /// 1 when the column is NULL.
+    IsNull(&'static str),
     /// MySQL `YYYY-MM-DD HH:MM:SS` → epoch seconds.
     Time(&'static str),
     Json(&'static str),
@@ -244,9 +247,10 @@ const MAPPINGS: &[Mapping] = &[
             ("rule_num", Num("ruleId", 3)),
             ("rule_id", Text("ruleId")),
             ("version", Text("version")),
-            ("title", TextOr("title", "")),
-            // our schema requires a severity; upstream rows may lack one
-            ("severity", TextOr("severity", "")),
+            ("title", Required("title")),
+            ("title_null", IsNull("title")),
+            ("severity", Required("severity")),
+            ("severity_null", IsNull("severity")),
             ("weight", Text("weight")),
             ("vuln_discussion", Text("vulnDiscussion")),
             ("false_positives", Text("falsePositives")),
@@ -393,8 +397,10 @@ const MAPPINGS: &[Mapping] = &[
             ("version", Text("version")),
             ("check_digest", Bytes("checkDigest")),
             ("result_id", Int("resultId")),
-            ("detail", TextOr("detail", "")),
-            ("comment", TextOr("comment", "")),
+            ("detail", Required("detail")),
+            ("detail_null", IsNull("detail")),
+            ("comment", Required("comment")),
+            ("comment_null", IsNull("comment")),
             ("auto_result", Flag("autoResult")),
             ("result_engine", Json("resultEngine")),
             ("metadata", Json("metadata")),
@@ -437,7 +443,7 @@ const MAPPINGS: &[Mapping] = &[
             ("aging_rule_id", Int("ruleId")),
             ("collection_id", Int("collectionId")),
             ("ordinal", Int("ordinal")),
-            ("title", TextOr("title", "")),
+            ("title", Text("title")),
             ("enabled", Flag("enabled")),
             ("trigger_field", Text("triggerField")),
             ("trigger_interval", Int("triggerInterval")),
@@ -521,7 +527,8 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
             _ => return Err(bad(table, i, c, "is not an integer")),
         },
         Text(c) => Bind::Text(text(c)?),
-        TextOr(c, default) => Bind::Text(Some(text(c)?.unwrap_or_else(|| default.to_string()))),
+        Required(c) => Bind::Text(Some(text(c)?.unwrap_or_default())),
+        IsNull(c) => Bind::Int(Some(i64::from(get(c).is_null()))),
         Time(c) => Bind::Int(time(c)?),
         Json(c) => match get(c) {
             Value::Null => Bind::Text(None),
@@ -794,16 +801,9 @@ impl Src {
     /// values, such as digests and sort numbers, are not exported).
     fn stored(self) -> Option<&'static str> {
         match self {
-            Int(c)
-            | Text(c)
-            | TextOr(c, _)
-            | Time(c)
-            | Json(c)
-            | Flag(c)
-            | Bytes(c)
-            | Uuid(c)
+            Int(c) | Text(c) | Required(c) | Time(c) | Json(c) | Flag(c) | Bytes(c) | Uuid(c)
             | Deferred(c) => Some(c),
-            Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => None,
+            Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero | IsNull(_) => None,
         }
     }
 }
@@ -832,7 +832,10 @@ impl TableRead {
                 columns: stored.iter().map(|(theirs, _, _)| *theirs).collect(),
                 row_count: 0,
             },
-            values: stored.iter().map(|(_, ours, src)| (ours.to_string(), *ours, *src)).collect(),
+            values: stored
+                .iter()
+                .map(|(_, ours, src)| (read_as(ours, *src), *ours, *src))
+                .collect(),
             from: from.to_string(),
             order: mapping.columns[0].0.to_string(),
         }
@@ -867,6 +870,14 @@ impl TableRead {
     }
 }
 
+/// The expression reading one of our columns for the export.
+fn read_as(ours: &str, src: Src) -> String {
+    match src {
+        Required(_) => format!("CASE WHEN {ours}_null = 1 THEN NULL ELSE {ours} END"),
+        _ => ours.to_string(),
+    }
+}
+
 /// Every exported table, alphabetically.
 fn export_plan() -> Vec<TableRead> {
     let mut tables: Vec<TableRead> = MAPPINGS
@@ -891,7 +902,7 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
         Int(_) | Deferred(_) => {
             row.try_get::<Option<i64>, _>(column)?.map_or(Value::Null, Value::from)
         }
-        Text(_) | TextOr(..) => text(column)?,
+        Text(_) | Required(_) => text(column)?,
         Json(_) => match row.try_get::<Option<String>, _>(column)? {
             Some(stored) => {
                 let parsed: Value = serde_json::from_str(&stored)
@@ -925,7 +936,7 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
             swapped.extend_from_slice(&b[8..16]);
             buffer_value(&swapped)
         }
-        Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => Value::Null,
+        Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero | IsNull(_) => Value::Null,
     })
 }
 

@@ -31,3 +31,24 @@ CREATE TABLE default_rev_id (
     vd_id         BIGINT NOT NULL UNIQUE,
     PRIMARY KEY (collection_id, benchmark_id)
 );
+
+-- Text columns Stigward requires where upstream allows NULL hold '' for an imported NULL and
+-- remember that it was one, until the column is written again.
+ALTER TABLE rev_group_rule_map ADD COLUMN title_null BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rev_group_rule_map ADD COLUMN severity_null BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE review ADD COLUMN detail_null BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE review ADD COLUMN comment_null BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION review_detail_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.detail_null := 0;
+    RETURN NEW;
+END $$;
+CREATE FUNCTION review_comment_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.comment_null := 0;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER review_detail_written BEFORE UPDATE OF detail ON review
+    FOR EACH ROW WHEN (OLD.detail_null = 1) EXECUTE FUNCTION review_detail_written();
+CREATE TRIGGER review_comment_written BEFORE UPDATE OF comment ON review
+    FOR EACH ROW WHEN (OLD.comment_null = 1) EXECUTE FUNCTION review_comment_written();

@@ -50,3 +50,14 @@ CREATE TABLE default_rev_id (
     vd_id         INTEGER NOT NULL UNIQUE,
     PRIMARY KEY (collection_id, benchmark_id)
 );
+
+-- Text columns Stigward requires where upstream allows NULL hold '' for an imported NULL and
+-- remember that it was one, until the column is written again.
+ALTER TABLE rev_group_rule_map ADD COLUMN title_null INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rev_group_rule_map ADD COLUMN severity_null INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE review ADD COLUMN detail_null INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE review ADD COLUMN comment_null INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER review_detail_written AFTER UPDATE OF detail ON review WHEN NEW.detail_null = 1
+BEGIN UPDATE review SET detail_null = 0 WHERE review_id = NEW.review_id; END;
+CREATE TRIGGER review_comment_written AFTER UPDATE OF comment ON review WHEN NEW.comment_null = 1
+BEGIN UPDATE review SET comment_null = 0 WHERE review_id = NEW.review_id; END;
