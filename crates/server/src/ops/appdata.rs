@@ -1,7 +1,8 @@
 //! Application data in and out as streams. An import runs in a spawned task and writes the
 //! echoed table list, each step as it completes and then its outcome as JSONL lines, all
-//! before the single transaction commits or rolls back. An export writes its lines (gzip on
-//! request) as the rows are read, through a bounded channel, so it never sits whole in memory.
+//! before the single transaction commits or rolls back; a client that goes away cancels it, as
+//! it does a clone. An export writes its lines (gzip on request) as the rows are read, through
+//! a bounded channel, so it never sits whole in memory.
 
 use std::io::Write;
 
@@ -112,7 +113,7 @@ struct JsonlSink {
 impl JsonlSink {
     fn line<T: Serialize>(&mut self, value: &T) {
         if let Err(err) = serde_json::to_writer(&mut self.plain, value) {
-            // the values are JSON already; this would be a bug, so it ends the download
+            // JSON values and plain structs always serialize; should one not, say so
             tracing::error!(error = %err, "application data line cannot be written");
         }
         self.plain.push(b'\n');
