@@ -8,6 +8,7 @@ pub mod acl;
 pub mod aging;
 pub mod appdata;
 pub mod appinfo;
+pub mod asset_stats;
 pub mod assets;
 pub mod ccis;
 pub mod clone;

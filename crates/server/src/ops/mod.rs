@@ -1,7 +1,8 @@
 //! Operational machinery: the API's availability state and the monitors that feed it, the
-//! health endpoints, the streamed collection operations (clone, export-to), jobs and request
-//! statistics.
+//! health endpoints, the streamed operations (clone, export-to, application data), jobs and
+//! request statistics.
 
+pub mod appdata;
 pub mod clone;
 pub mod events;
 pub mod export;
