@@ -9,6 +9,7 @@ pub mod appdata;
 pub mod appinfo;
 pub mod assets;
 pub mod ccis;
+pub mod checklists;
 pub mod clone;
 pub mod collection_stigs;
 pub mod collections;
