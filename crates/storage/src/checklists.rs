@@ -1,7 +1,7 @@
 //! What checklist exports read: one asset's reviews laid over every rule of one revision, the
 //! per-rule summary of a collection's checklists, and the failed reviews behind findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -251,52 +251,72 @@ impl MinMax {
 
 impl Store {
     /// Per rule of a revision, the reviews of the collection's enabled assets mapped to its
-    /// STIG. A restricted caller's `acl` counts only the assets it may read.
+    /// STIG; rules no asset has reviewed count those assets as `other`. A restricted caller's
+    /// `acl` counts only the assets it may read.
     pub async fn collection_checklist(
         &self,
         collection_id: i64,
         head: &RevisionHead,
         acl: Option<&AccessMap>,
     ) -> Result<Vec<RuleSummary>> {
+        let rules = sqlx::query(
+            "SELECT rule_id, title, severity, version, group_id, group_title
+             FROM rev_group_rule_map WHERE rev_id = $1 ORDER BY group_num, rule_num, rule_id",
+        )
+        .bind(&head.rev_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rules.len());
+        let mut index = HashMap::new();
+        for row in &rules {
+            let rule_id: String = row.try_get("rule_id")?;
+            index.insert(rule_id.clone(), out.len());
+            out.push(RuleSummary {
+                rule_id,
+                title: row.try_get("title")?,
+                severity: row.try_get("severity")?,
+                version: row.try_get("version")?,
+                group_id: row.try_get("group_id")?,
+                group_title: row.try_get("group_title")?,
+                ..RuleSummary::default()
+            });
+        }
         let rows = sqlx::query(
-            "SELECT a.asset_id, r.rule_id, r.title, r.severity, r.version, r.group_id,
-                    r.group_title, rv.result_id, rv.status_id, rv.ts, rv.status_ts, rv.touch_ts
+            "SELECT a.asset_id, r.rule_id, rv.result_id, rv.status_id, rv.ts, rv.status_ts,
+                    rv.touch_ts
              FROM rev_group_rule_map r
              JOIN stig_asset_map sa ON sa.benchmark_id = $2
              JOIN asset a ON a.asset_id = sa.asset_id
              LEFT JOIN review rv ON rv.asset_id = a.asset_id AND rv.version = r.version
                  AND rv.check_digest = r.check_digest
-             WHERE r.rev_id = $1 AND a.collection_id = $3 AND a.state = 'enabled'
-             ORDER BY r.group_num, r.rule_num, r.rule_id",
+             WHERE r.rev_id = $1 AND a.collection_id = $3 AND a.state = 'enabled'",
         )
         .bind(&head.rev_id)
         .bind(&head.benchmark_id)
         .bind(collection_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut rules: Vec<RuleSummary> = Vec::new();
         for row in &rows {
             let asset_id: i64 = row.try_get("asset_id")?;
             if acl.is_some_and(|m| m.access(asset_id, &head.benchmark_id) == Access::None) {
                 continue;
             }
             let rule_id: String = row.try_get("rule_id")?;
-            if rules.last().is_none_or(|r| r.rule_id != rule_id) {
-                rules.push(RuleSummary {
-                    rule_id,
-                    title: row.try_get("title")?,
-                    severity: row.try_get("severity")?,
-                    version: row.try_get("version")?,
-                    group_id: row.try_get("group_id")?,
-                    group_title: row.try_get("group_title")?,
-                    ..RuleSummary::default()
-                });
-            }
-            if let Some(summary) = rules.last_mut() {
+            if let Some(summary) = index.get(&rule_id).and_then(|at| out.get_mut(*at)) {
                 tally(summary, row)?;
             }
         }
-        Ok(rules)
+        Ok(out)
+    }
+
+    /// The name of a collection; `NotFound` when there is none.
+    pub async fn collection_name(&self, collection_id: i64) -> Result<String> {
+        let row = sqlx::query("SELECT name FROM collection WHERE collection_id = $1")
+            .bind(collection_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("name")?)
     }
 }
 
@@ -326,7 +346,7 @@ pub struct FindingFilter {
 }
 
 /// A CCI as findings show it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FindingCci {
     pub cci: String,
     pub definition: String,

@@ -77,12 +77,7 @@ fn write_stig(out: &mut Xml, stig: &ExportStig) -> Result<(), FormatError> {
         out.close("SI_DATA")?;
     }
     out.close("STIG_INFO")?;
-    let stig_ref = format!(
-        "{} :: Version {}, {}",
-        stig.title,
-        stig.version,
-        stig.release_info()
-    );
+    let stig_ref = format!("{} :: Version {}, {}", stig.title, stig.version, stig.release_info());
     for rule in &stig.rules {
         write_vuln(out, rule, &stig_ref)?;
     }
@@ -144,7 +139,11 @@ impl Xml {
         self.event(Event::Start(BytesStart::new(name)))
     }
 
-    pub(super) fn open_with(&mut self, name: &str, attrs: &[(&str, &str)]) -> Result<(), FormatError> {
+    pub(super) fn open_with(
+        &mut self,
+        name: &str,
+        attrs: &[(&str, &str)],
+    ) -> Result<(), FormatError> {
         let start = BytesStart::new(name).with_attributes(attrs.iter().copied());
         self.event(Event::Start(start))
     }
