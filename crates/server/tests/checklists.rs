@@ -579,7 +579,7 @@ async fn restricted_grants_export_only_what_their_acl_reads() {
     assert_eq!(status, 200);
     let stigs: Vec<String> =
         parse_ckl(&ckl).unwrap().stigs.into_iter().map(|s| s.benchmark_id).collect();
-    assert_eq!(stigs, [chrome.clone()]);
+    assert_eq!(stigs, std::slice::from_ref(chrome));
     let (status, _) = fx.server.get(&reader, &format!("{base}?benchmarkId={vpn}")).await;
     assert_eq!(status, 403);
 

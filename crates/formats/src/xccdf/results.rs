@@ -1,5 +1,8 @@
 //! XCCDF results read back: the `rule-result`s of a `TestResult`, alone or inside the
 //! `Benchmark` it scores, with the detail and comment STIG Manager's exports carry.
+//!
+//! Known shortcoming: only what the export tests need is read (rule, result, detail, comment,
+//! target name); the `resultEngine`, overrides and target facts are not read back.
 
 use crate::export::xccdf::{BENCHMARK_PREFIX, RULE_PREFIX};
 use crate::text::prepare;

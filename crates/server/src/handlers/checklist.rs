@@ -247,7 +247,7 @@ pub(crate) fn download(
     name: &str,
     kind: &str,
 ) -> Response {
-    let disposition = format!("{kind}; filename=\"{}\"", name.replace('"', ""));
+    let disposition = content_disposition(kind, name);
     let mut response = Response::new(body.into());
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(content_type) {
@@ -261,6 +261,26 @@ pub(crate) fn download(
         HeaderValue::from_static("Content-Disposition"),
     );
     response
+}
+
+/// `filename` for ASCII names; other names also get the UTF-8 `filename*` form (RFC 6266)
+/// beside an ASCII stand-in.
+fn content_disposition(kind: &str, name: &str) -> String {
+    let plain = |c: char| c.is_ascii_graphic() || c == ' ';
+    let ascii: String = name.chars().map(|c| if plain(c) && c != '"' { c } else { '_' }).collect();
+    if name.chars().all(plain) && !name.contains('"') {
+        return format!("{kind}; filename=\"{ascii}\"");
+    }
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                encoded.push(char::from(byte))
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[derive(Debug, Serialize)]
@@ -450,6 +470,15 @@ mod tests {
         assert_eq!(escape_file_name("a/b:c*?"), "a&sol;b&colon;c&ast;&quest;");
         assert_eq!(escape_file_name("x\u{1}y"), "x&#x01;y");
         assert_eq!(escape_file_name(&"n".repeat(300)).len(), 255);
+    }
+
+    #[test]
+    fn non_ascii_names_get_an_encoded_form() {
+        assert_eq!(content_disposition("inline", "a b.ckl"), "inline; filename=\"a b.ckl\"");
+        assert_eq!(
+            content_disposition("attachment", "hôte.ckl"),
+            "attachment; filename=\"h_te.ckl\"; filename*=UTF-8''h%C3%B4te.ckl"
+        );
     }
 
     #[test]

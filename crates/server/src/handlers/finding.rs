@@ -306,6 +306,10 @@ const EMASS_COLUMNS: [&str; 24] = [
 ];
 
 /// A POA&M workbook: a header row, then one row per finding.
+///
+/// Known shortcoming: the sheet is laid out here with the eMASS column names, not filled into
+/// DISA's eMASS or MCCAST template workbooks, so their instruction rows, extra sheets and cell
+/// styles are absent.
 fn poam(
     findings: &BTreeMap<String, Vec<&FindingRow>>,
     options: &PoamOptions,
