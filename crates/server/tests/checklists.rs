@@ -328,6 +328,7 @@ async fn archives_hold_one_parsable_member_per_checklist_and_a_manifest() {
     let (status, headers, bytes) = fx.post_raw(&fx.admin, &path, body.clone()).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
     assert_eq!(headers["content-type"], "application/zip");
+    assert!(headers.get("content-length").is_none(), "the archive is streamed, not sized first");
     assert!(file_name(&headers).starts_with("U_Exports-CKL_"), "{}", file_name(&headers));
     let members = zip_members(&bytes);
     let member = |asset: &str, b: &BenchmarkFile| {
@@ -356,6 +357,13 @@ async fn archives_hold_one_parsable_member_per_checklist_and_a_manifest() {
     assert_eq!(manifest["memberCount"], 3);
     assert_eq!(manifest["errorCount"], 0);
     assert_eq!(manifest["requestParams"]["assetStigs"], body);
+
+    // the same STIG named twice (bare and at its default revision) is one member
+    let same = json!([{"assetId": fx.asset("dst"), "stigs": [chrome.benchmark_id,
+        {"benchmarkId": chrome.benchmark_id, "revisionStr": chrome.revision_str}]}]);
+    let (status, _, bytes) = fx.post_raw(&fx.admin, &path, same).await;
+    assert_eq!(status, 200);
+    assert_eq!(zip_members(&bytes).len(), 2);
 
     let path = format!("/collections/{}/archive/cklb?mode=multi", fx.cid);
     let (status, _, bytes) =
@@ -501,12 +509,15 @@ async fn findings_and_the_poam_count_failed_reviews() {
         assert!(!expected.is_empty());
         assert_eq!(got, expected, "{by}");
     }
-    let path = format!(
-        "/collections/{}/findings?aggregator=ruleId&benchmarkId={}&assetId={}&projection=ccis&projection=stigs",
-        fx.cid, fx.vpn.benchmark_id, fx.asset("src")
+    let query = format!(
+        "aggregator=ruleId&benchmarkId={}&assetId={}&projection=ccis&projection=stigs",
+        fx.vpn.benchmark_id,
+        fx.asset("src")
     );
+    let path = format!("/collections/{}/findings?{query}", fx.cid);
     let (status, findings) = fx.server.get(&fx.admin, &path).await;
     assert_eq!(status, 200);
+    assert!(!findings.as_array().unwrap().is_empty(), "the VPN rules failed on src");
     for f in findings.as_array().unwrap() {
         assert_eq!(f["stigs"][0]["benchmarkId"], fx.vpn.benchmark_id.as_str());
         assert!(!f["ccis"].as_array().unwrap().is_empty());

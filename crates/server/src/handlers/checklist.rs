@@ -43,37 +43,72 @@ pub async fn get_checklist_by_asset_stig(
     }
     let rev_id = resolve_revision(&state, &benchmark_id, &revision_str).await?;
     let head = state.store.revision_head(&rev_id).await?;
-    let asset = state.store.export_asset(asset_id).await?;
-    let now = caller.now;
-    match format.as_str() {
-        "json" | "json-access" => {
-            let items = json_checklist(&state, asset_id, &head, &projection).await?;
-            if format == "json" {
-                return Ok(Json(items).into_response());
-            }
-            Ok(Json(JsonAccess { access: access.api(), checklist: items }).into_response())
-        }
+    let file = match format.as_str() {
+        "ckl" => ChecklistFile::Ckl,
+        "cklb" => ChecklistFile::Cklb,
+        "xccdf" => ChecklistFile::Xccdf,
         _ => {
-            let stig = state.store.export_stig(asset_id, &head).await?;
-            let marking = marking(&state, [head.marking.as_deref()]);
-            let base =
-                format!("{marking}_{}-{}-{}", asset.name, head.benchmark_id, head.revision_str);
-            let stamp = file_date(now);
-            let file = match format.as_str() {
-                "ckl" => ChecklistFile::Ckl,
-                "cklb" => ChecklistFile::Cklb,
-                _ => ChecklistFile::Xccdf,
-            };
-            let name = match file {
-                ChecklistFile::Xccdf => format!("{base}-xccdf_{stamp}.xml"),
-                ChecklistFile::Ckl => format!("{base}_{stamp}.ckl"),
-                ChecklistFile::Cklb => format!("{base}_{stamp}.cklb"),
-            };
-            let title = format!("{base}_{stamp}");
-            let bytes = render(&state, file, &asset, &[stig], &marking, &title, now)?;
-            Ok(download(bytes, file.content_type(), &escape_file_name(&name), "inline"))
+            let items = json_checklist(&state, asset_id, &head, &projection).await?;
+            return Ok(match format.as_str() {
+                "json" => Json(items).into_response(),
+                _ => Json(JsonAccess { access: access.api(), checklist: items }).into_response(),
+            });
         }
+    };
+    asset_stig_file(&state, asset_id, &head, file, caller.now).await
+}
+
+/// The current revisions a multi-STIG export holds: the named STIGs, which must be mapped (400)
+/// and readable (403), or without names every readable one.
+fn multi_stig_choice<'a>(
+    mapped: &'a [(String, String)],
+    requested: &[String],
+    access: impl Fn(&str) -> Access,
+) -> ApiResult<Vec<&'a String>> {
+    if requested.iter().any(|b| !mapped.iter().any(|(m, _)| m == b)) {
+        return Err(ApiError::client("Asset is not mapped to all requested benchmarkIds"));
     }
+    let readable = |b: &str| access(b) > Access::None;
+    if requested.iter().any(|b| !readable(b)) {
+        return Err(ApiError::privilege(NOT_READABLE));
+    }
+    let wanted: Vec<&String> = mapped
+        .iter()
+        .filter(|(b, _)| readable(b) && (requested.is_empty() || requested.contains(b)))
+        .map(|(_, rev_id)| rev_id)
+        .collect();
+    match wanted.is_empty() {
+        true => Err(ApiError::privilege(NOT_READABLE)),
+        false => Ok(wanted),
+    }
+}
+
+/// One asset's checklist of one revision as a file, named after the asset, STIG and time.
+async fn asset_stig_file(
+    state: &AppState,
+    asset_id: i64,
+    head: &RevisionHead,
+    file: ChecklistFile,
+    now: i64,
+) -> ApiResult<Response> {
+    let asset = state.store.export_asset(asset_id).await?;
+    let stig = state.store.export_stig(asset_id, head).await?;
+    let marking = marking(state, [head.marking.as_deref()]);
+    let stamp = file_date(now);
+    let base =
+        format!("{marking}_{}-{}-{}_{stamp}", asset.name, head.benchmark_id, head.revision_str);
+    let name = match file {
+        ChecklistFile::Xccdf => {
+            format!(
+                "{marking}_{}-{}-{}-xccdf_{stamp}.xml",
+                asset.name, head.benchmark_id, head.revision_str
+            )
+        }
+        ChecklistFile::Ckl => format!("{base}.ckl"),
+        ChecklistFile::Cklb => format!("{base}.cklb"),
+    };
+    let bytes = render(state, file, &asset, &[stig], &marking, &base, now)?;
+    Ok(download(bytes, file.content_type(), &escape_file_name(&name), "inline"))
 }
 
 pub async fn get_checklist_by_asset(
@@ -91,26 +126,12 @@ pub async fn get_checklist_by_asset(
     if mapped.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    if requested.iter().any(|b| !mapped.iter().any(|(m, _)| m == b)) {
-        return Err(ApiError::client("Asset is not mapped to all requested benchmarkIds"));
-    }
-    // named STIGs must all be readable; without names, the readable ones are exported
     let acl = grant.access_map(&state).await?;
-    let readable = |b: &str| acl.access(asset_id, b) > Access::None;
-    if requested.iter().any(|b| !readable(b)) {
-        return Err(ApiError::privilege(NOT_READABLE));
-    }
-    let wanted: Vec<&(String, String)> = mapped
-        .iter()
-        .filter(|(b, _)| readable(b) && (requested.is_empty() || requested.contains(b)))
-        .collect();
-    if wanted.is_empty() {
-        return Err(ApiError::privilege(NOT_READABLE));
-    }
+    let wanted = multi_stig_choice(&mapped, &requested, |b| acl.access(asset_id, b))?;
     let asset = state.store.export_asset(asset_id).await?;
     let mut heads = Vec::new();
     let mut stigs = Vec::new();
-    for (_, rev_id) in wanted {
+    for rev_id in wanted {
         let head = state.store.revision_head(rev_id).await?;
         stigs.push(state.store.export_stig(asset_id, &head).await?);
         heads.push(head);

@@ -14,6 +14,7 @@ use serde_json::Value;
 use stigward_domain::{iso_millis, Role};
 use stigward_storage::access::{Access, AccessMap};
 use stigward_storage::checklists::RevisionHead;
+use stigward_storage::StoreError;
 use tokio::io::DuplexStream;
 use tokio_util::compat::Compat;
 use tokio_util::io::ReaderStream;
@@ -30,6 +31,7 @@ use crate::state::AppState;
 /// How much of the archive may wait in memory for a slow client.
 const STREAM_BUFFER: usize = 64 * 1024;
 const MAX_STIGS: usize = 30;
+const NO_ACCESS: &str = "User has insufficient access to this asset.";
 
 /// One item of the request body: an asset and, optionally, which of its STIGs.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -183,7 +185,7 @@ async fn plan_asset(
     }
     let readable = |b: &str| acl.access(asset_id, b) > Access::None;
     if !defaults.iter().any(|(b, _)| readable(b)) {
-        return Err(ApiError::privilege("User has insufficient access to this asset."));
+        return Err(ApiError::privilege(NO_ACCESS));
     }
     let mut rev_ids = Vec::new();
     match &item.stigs {
@@ -192,40 +194,51 @@ async fn plan_asset(
         }
         Some(stigs) => {
             for stig in stigs {
-                let not_mapped = || {
-                    let text = serde_json::to_string(stig).unwrap_or_default();
-                    ApiError::unprocessable(format!("Asset id {asset_id} is not mapped to {text}."))
-                };
-                let (benchmark_id, revision) = match stig {
-                    StigSelection::Benchmark(b) => (b, None),
-                    StigSelection::Revision { benchmark_id, revision_str } => {
-                        (benchmark_id, Some(revision_str))
-                    }
-                };
-                let default = defaults.iter().find(|(b, _)| b == benchmark_id);
-                let Some((_, default_rev)) = default else { return Err(not_mapped()) };
-                if !readable(benchmark_id) {
-                    return Err(ApiError::privilege("User has insufficient access to this asset."));
-                }
-                let rev_id = match revision {
-                    None => default_rev.clone(),
-                    Some(text) => {
-                        let selector = revision_selector(text).map_err(|_| not_mapped())?;
-                        state.store.rev_id(benchmark_id, &selector).await.map_err(|e| match e {
-                            stigward_storage::StoreError::NotFound => not_mapped(),
-                            other => other.into(),
-                        })?
-                    }
-                };
-                rev_ids.push(rev_id);
+                rev_ids.push(selected_revision(state, asset_id, &defaults, acl, stig).await?);
             }
         }
     }
-    let mut heads = Vec::new();
+    // a STIG named twice at the same revision gives one member, not two of the same name
+    let mut heads: Vec<RevisionHead> = Vec::new();
     for rev_id in rev_ids {
-        heads.push(state.store.revision_head(&rev_id).await?);
+        if !heads.iter().any(|h| h.rev_id == rev_id) {
+            heads.push(state.store.revision_head(&rev_id).await?);
+        }
     }
     Ok((asset_id, heads))
+}
+
+/// The revision one STIG selection names: the collection default for a bare benchmark id, else
+/// the named revision (`latest` is the current one). Unmapped STIGs and unknown revisions are
+/// 422, STIGs the caller may not read 403.
+async fn selected_revision(
+    state: &AppState,
+    asset_id: i64,
+    defaults: &[(String, String)],
+    acl: &AccessMap,
+    stig: &StigSelection,
+) -> ApiResult<String> {
+    let not_mapped = || {
+        let text = serde_json::to_string(stig).unwrap_or_default();
+        ApiError::unprocessable(format!("Asset id {asset_id} is not mapped to {text}."))
+    };
+    let (benchmark_id, revision) = match stig {
+        StigSelection::Benchmark(b) => (b, None),
+        StigSelection::Revision { benchmark_id, revision_str } => {
+            (benchmark_id, Some(revision_str))
+        }
+    };
+    let default = defaults.iter().find(|(b, _)| b == benchmark_id);
+    let Some((_, default_rev)) = default else { return Err(not_mapped()) };
+    if acl.access(asset_id, benchmark_id) == Access::None {
+        return Err(ApiError::privilege(NO_ACCESS));
+    }
+    let Some(text) = revision else { return Ok(default_rev.clone()) };
+    let selector = revision_selector(text).map_err(|_| not_mapped())?;
+    state.store.rev_id(benchmark_id, &selector).await.map_err(|e| match e {
+        StoreError::NotFound => not_mapped(),
+        other => other.into(),
+    })
 }
 
 /// `CUI` when a revision exported is marked CUI or FOUO, else `U`; a configured classification
