@@ -551,6 +551,26 @@ async fn findings_and_the_poam_count_failed_reviews() {
         assert!(row[10].starts_with("CCI-"));
     }
 
+    let query = "aggregator=groupId&format=MCCAST&mccastPackageId=P-7&mccastAuthName=Fleet";
+    let path = format!("/collections/{}/poam?{query}", fx.cid);
+    let (status, headers, bytes) = fx.fetch(&fx.admin, &path).await;
+    assert_eq!(status, 200);
+    assert!(file_name(&headers).starts_with("POAM-MCCAST-Exports_"));
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> =
+        sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows[0][0], "Authorization Name: Fleet");
+    let groups = expected_findings(&fx, "groupId").await;
+    assert_eq!(rows.len(), groups.len() + 2);
+    for row in &rows[2..] {
+        assert!(groups.contains_key(&row[3]), "{}", row[3]);
+        assert!(row[1]
+            .lines()
+            .all(|l| l.starts_with("DoD RMF-P-7-") && l.ends_with("-CNSSI 1253")));
+    }
+
     let bad = [
         "/findings",
         "/findings?aggregator=stig",
