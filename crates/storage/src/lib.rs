@@ -11,6 +11,7 @@ pub mod appinfo;
 pub mod asset_stats;
 pub mod assets;
 pub mod ccis;
+pub mod checklists;
 pub mod clone;
 pub mod collection_stigs;
 pub mod collections;
