@@ -1270,6 +1270,15 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
     let tables = info["mysql"]["tables"].as_object().unwrap();
     assert!(tables.contains_key("review") && tables.contains_key("collection"));
     assert!(tables.values().all(|t| t["rowCount"].is_null()));
+    // the database's own settings and figures, read from it
+    let database = &info["mysql"];
+    let (setting, figure) = match common::backend_is_postgres() {
+        true => ("shared_buffers", "xact_commit"),
+        false => ("page_size", "page_count"),
+    };
+    assert!(database["variables"][setting].as_str().is_some_and(|v| !v.is_empty()), "{database}");
+    let figure: i64 = database["status"][figure].as_str().unwrap().parse().unwrap();
+    assert!(figure > 0, "{database}");
     let bob = info["users"]["userInfo"][source.bob_id.as_str()].clone();
     assert_eq!((bob["username"].as_str(), bob["roles"]["full"].as_i64()), (Some("bob"), Some(1)));
 

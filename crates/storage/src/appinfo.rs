@@ -24,6 +24,50 @@ pub struct UserStats {
     pub roles: RoleCounts,
 }
 
+/// The SQLite pragmas appinfo reports as the database's variables.
+const SQLITE_VARIABLES: &[&str] = &[
+    "page_size",
+    "cache_size",
+    "journal_mode",
+    "synchronous",
+    "busy_timeout",
+    "foreign_keys",
+    "wal_autocheckpoint",
+    "auto_vacuum",
+];
+
+/// The PostgreSQL settings appinfo reports as the database's variables.
+const POSTGRES_VARIABLES: &[&str] = &[
+    "server_version",
+    "max_connections",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "random_page_cost",
+    "default_transaction_isolation",
+];
+
+/// The `pg_stat_database` columns appinfo reports as the database's status.
+const POSTGRES_STATUS: &[&str] = &[
+    "numbackends",
+    "xact_commit",
+    "xact_rollback",
+    "blks_read",
+    "blks_hit",
+    "tup_returned",
+    "tup_fetched",
+    "tup_inserted",
+    "tup_updated",
+    "tup_deleted",
+    "conflicts",
+    "temp_files",
+    "temp_bytes",
+    "deadlocks",
+];
+
 fn add_role(counts: &mut RoleCounts, role_id: i64, n: i64) {
     match role_id {
         1 => counts.restricted += n,
@@ -347,6 +391,65 @@ impl Store {
             Dialect::Postgres => "SELECT version()",
         };
         Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
+    /// The database's own configuration and running figures, under its own names (SQLite
+    /// pragmas; PostgreSQL settings and the database's `pg_stat_database` row), as
+    /// `(variables, status)`. STIG Manager reports MySQL's here; neither backend has those.
+    pub async fn database_settings(
+        &self,
+    ) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>)> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                let mut variables = BTreeMap::new();
+                for pragma in SQLITE_VARIABLES {
+                    variables.insert(pragma.to_string(), self.sqlite_pragma(pragma).await?);
+                }
+                let mut status = BTreeMap::new();
+                for pragma in ["page_count", "freelist_count", "data_version"] {
+                    status.insert(pragma.to_string(), self.sqlite_pragma(pragma).await?);
+                }
+                Ok((variables, status))
+            }
+            Dialect::Postgres => {
+                let names: Vec<String> =
+                    POSTGRES_VARIABLES.iter().map(|n| format!("'{n}'")).collect();
+                let sql = format!(
+                    "SELECT name, current_setting(name) AS value FROM pg_settings
+                     WHERE name IN ({})",
+                    names.join(", ")
+                );
+                let mut variables = BTreeMap::new();
+                for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                    variables.insert(row.try_get("name")?, row.try_get("value")?);
+                }
+                let columns: Vec<String> =
+                    POSTGRES_STATUS.iter().map(|c| format!("CAST({c} AS TEXT) AS {c}")).collect();
+                let sql = format!(
+                    "SELECT {},
+                        CAST(CAST(EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())
+                            AS BIGINT) AS TEXT) AS uptime
+                     FROM pg_stat_database WHERE datname = current_database()",
+                    columns.join(", ")
+                );
+                let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
+                let mut status = BTreeMap::new();
+                for column in POSTGRES_STATUS.iter().chain(&["uptime"]) {
+                    let value: Option<String> = row.try_get(*column)?;
+                    status.insert(column.to_string(), value.unwrap_or_default());
+                }
+                Ok((variables, status))
+            }
+        }
+    }
+
+    /// One pragma's value (a number or a word) on a pooled connection.
+    async fn sqlite_pragma(&self, pragma: &str) -> Result<String> {
+        let row = sqlx::query(&format!("PRAGMA {pragma}")).fetch_one(&self.pool).await?;
+        match row.try_get::<i64, _>(0) {
+            Ok(number) => Ok(number.to_string()),
+            Err(_) => Ok(row.try_get::<String, _>(0)?),
+        }
     }
 
     /// The schema's tables, with exact row counts when `exact` (else `row_count` is `None`).

@@ -176,8 +176,10 @@ pub struct AppInfoGroup {
 pub struct AppInfoDatabase {
     pub version: String,
     pub tables: BTreeMap<String, AppInfoTable>,
-    pub variables: BTreeMap<String, Value>,
-    pub status: BTreeMap<String, Value>,
+    /// The database's own settings, under its own names.
+    pub variables: BTreeMap<String, String>,
+    /// The database's running figures, under its own names.
+    pub status: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -59,10 +59,10 @@ fn require_elevation(caller: &Caller<scope::OpRead>) -> ApiResult<()> {
     }
 }
 
-// Known shortcoming: the database `variables`/`status` sections are empty.
 async fn app_info(state: &AppState, exact: bool) -> ApiResult<AppInfo> {
     let store = &state.store;
     let version = env!("CARGO_PKG_VERSION").to_string();
+    let (variables, status) = store.database_settings().await?;
     Ok(AppInfo {
         date: iso((state.clock)()),
         schema: SCHEMA,
@@ -74,8 +74,8 @@ async fn app_info(state: &AppState, exact: bool) -> ApiResult<AppInfo> {
         mysql: AppInfoDatabase {
             version: store.database_version().await?,
             tables: store.appinfo_tables(exact).await?,
-            variables: BTreeMap::new(),
-            status: BTreeMap::new(),
+            variables,
+            status,
         },
         nodejs: AppInfoRuntime { version, runtime: "stigward (Rust)" },
     })
