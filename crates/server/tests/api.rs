@@ -440,6 +440,20 @@ async fn the_definition_lists_every_served_operation() {
     for op in stigward::routes::OPERATIONS {
         assert!(documented.contains(*op), "{op} is served but not documented");
     }
+
+    // jsonpath selects nodes of the document and answers them as an array
+    let get = |query: &str| server.client.get(server.url(&format!("/op/definition?{query}")));
+    let response = get("jsonpath=$.paths['/op/state'].get.operationId").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), serde_json::json!(["getState"]));
+    let response = get("jsonpath=$.paths.*.*.operationId").send().await.unwrap();
+    let ids: BTreeSet<String> = serde_json::from_value(response.json().await.unwrap()).unwrap();
+    assert_eq!(ids, documented);
+    let response = get("jsonpath=$.nothing.here").send().await.unwrap();
+    assert_eq!(response.json::<Value>().await.unwrap(), serde_json::json!([]));
+    let response = get("jsonpath=paths[").send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.json::<Value>().await.unwrap()["error"].is_string());
     server.stop().await;
 }
 

@@ -10,6 +10,7 @@ use axum::response::sse::Sse;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::Value;
+use serde_json_path::JsonPath;
 use stigward_wire::op::{Commit, Configuration};
 use stigward_wire::stig::CciImport;
 
@@ -34,21 +35,27 @@ pub async fn get_configuration(
     }))
 }
 
-/// Stigward's own OpenAPI document, as JSON.
-/// Behind a proxy, the server URL is the one clients reach (see `forwarded`).
+/// Stigward's own OpenAPI document, as JSON, or with `jsonpath` (RFC 9535) the array of the
+/// nodes it selects. Behind a proxy, the server URL is the one clients reach (see `forwarded`).
 pub async fn get_definition(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Params,
+    mut params: Params,
 ) -> ApiResult<Json<Value>> {
-    // Known shortcoming: the contract's `jsonpath` filter is not supported; it is refused as
-    // an unknown parameter.
+    let path = params.one("jsonpath")?;
     params.finish()?;
+    let path = path
+        .map(|p| JsonPath::parse(&p))
+        .transpose()
+        .map_err(|e| ApiError::Validation(format!("jsonpath: {e}")))?;
     let mut definition = state.definition.as_ref().clone();
     let configured = state.config.local_issuer_url();
     let base = crate::forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
     definition["servers"] = serde_json::json!([{ "url": format!("{base}/api") }]);
-    Ok(Json(definition))
+    match path {
+        None => Ok(Json(definition)),
+        Some(path) => Ok(Json(path.query(&definition).all().into_iter().cloned().collect())),
+    }
 }
 
 /// Stigward's own operation: replaces the CCI list with an uploaded DISA `U_CCI_List.xml`.
