@@ -1,6 +1,7 @@
 //! Serving STIG Manager's web client: its static files from `STIGMAN_CLIENT_DIRECTORY` at `/`
 //! and a generated `/js/Env.js` (ahead of any file of that name) that tells the client where
-//! the API and the OIDC provider are, from the `STIGMAN_CLIENT_*` settings.
+//! the API and the OIDC provider are, from the `STIGMAN_CLIENT_*` settings; and the built
+//! documentation from `STIGMAN_DOCS_DIRECTORY` at `/docs`.
 
 use std::path::PathBuf;
 
@@ -80,14 +81,25 @@ pub struct ClientConfig {
     /// Idle minutes before an administrator's session is dropped (0: never).
     #[arg(long, env = "STIGMAN_CLIENT_ADMIN_TIMEOUT", default_value = "0")]
     pub client_admin_timeout: String,
+    /// Directory holding the built documentation, served at `/docs`.
+    #[arg(long, env = "STIGMAN_DOCS_DIRECTORY", default_value = "./docs")]
+    pub docs_directory: PathBuf,
+    /// Do not serve the documentation.
+    #[arg(long, env = "STIGMAN_DOCS_DISABLED", default_value_t = false,
+        action = clap::ArgAction::Set)]
+    pub docs_disabled: bool,
     /// Show the log stream interface.
     #[arg(long, env = "STIGMAN_EXPERIMENTAL_LOGSTREAM", default_value_t = true,
         action = clap::ArgAction::Set)]
     pub experimental_logstream: bool,
 }
 
-/// Adds the web client's routes to the root router, unless it is disabled.
-pub fn routes(router: Router<AppState>, config: &ClientConfig) -> Router<AppState> {
+/// Adds the routes of the documentation and of the web client to the root router, each unless
+/// it is disabled.
+pub fn routes(mut router: Router<AppState>, config: &ClientConfig) -> Router<AppState> {
+    if !config.docs_disabled {
+        router = router.nest_service("/docs", ServeDir::new(&config.docs_directory));
+    }
     if config.client_disabled {
         return router;
     }

@@ -114,6 +114,10 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub client: crate::client::ClientConfig,
 
+    /// The API URL `GET /op/definition` names as its server (default: the URL clients reached,
+    /// after the forwarding headers).
+    #[arg(long, env = "STIGMAN_SWAGGER_SERVER")]
+    pub swagger_server: Option<String>,
     /// Address the API listens on.
     #[arg(long, env = "STIGMAN_API_ADDRESS", default_value = "0.0.0.0")]
     pub address: IpAddr,

@@ -455,6 +455,13 @@ async fn the_definition_lists_every_served_operation() {
     assert_eq!(response.status(), 400);
     assert!(response.json::<Value>().await.unwrap()["error"].is_string());
     server.stop().await;
+
+    let url = "https://stigs.example/api";
+    let server = TestServer::start_with(&["--swagger-server", url]).await;
+    let response = server.client.get(server.url("/op/definition?jsonpath=$.servers")).send();
+    let servers: Value = response.await.unwrap().json().await.unwrap();
+    assert_eq!(servers, serde_json::json!([[{"url": url}]]));
+    server.stop().await;
 }
 
 #[tokio::test]

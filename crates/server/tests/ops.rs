@@ -1426,7 +1426,12 @@ async fn web_client_files_and_generated_env_js_are_served() {
     std::fs::write(client_dir.path().join("index.html"), "<html>client</html>").unwrap();
     std::fs::write(client_dir.path().join("js/Env.js"), "stale file").unwrap();
     let dir = client_dir.path().display().to_string();
+    let docs_dir = tempfile::tempdir().unwrap();
+    std::fs::write(docs_dir.path().join("index.html"), "<html>docs</html>").unwrap();
+    let docs = docs_dir.path().display().to_string();
     let server = TestServer::start_with(&[
+        "--docs-directory",
+        &docs,
         "--client-directory",
         &dir,
         "--client-state-events",
@@ -1445,6 +1450,8 @@ async fn web_client_files_and_generated_env_js_are_served() {
     let page = reqwest::get(format!("{}/index.html", server.root)).await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.text().await.unwrap(), "<html>client</html>");
+    let page = reqwest::get(format!("{}/docs/index.html", server.root)).await.unwrap();
+    assert_eq!(page.text().await.unwrap(), "<html>docs</html>");
 
     let response = reqwest::get(format!("{}/js/Env.js", server.root)).await.unwrap();
     assert_eq!(response.headers()["content-type"], "application/javascript");
@@ -1476,9 +1483,18 @@ async fn web_client_files_and_generated_env_js_are_served() {
     assert_eq!((status, body["error"].as_str()), (404, Some("Resource not found.")));
     server.stop().await;
 
-    let disabled =
-        TestServer::start_with(&["--client-directory", &dir, "--client-disabled", "true"]).await;
-    for path in ["/index.html", "/js/Env.js"] {
+    let disabled = TestServer::start_with(&[
+        "--client-directory",
+        &dir,
+        "--client-disabled",
+        "true",
+        "--docs-directory",
+        &docs,
+        "--docs-disabled",
+        "true",
+    ])
+    .await;
+    for path in ["/index.html", "/js/Env.js", "/docs/index.html"] {
         let response = reqwest::get(format!("{}{path}", disabled.root)).await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
     }

@@ -36,7 +36,8 @@ pub async fn get_configuration(
 }
 
 /// Stigward's own OpenAPI document, as JSON, or with `jsonpath` (RFC 9535) the array of the
-/// nodes it selects. Behind a proxy, the server URL is the one clients reach (see `forwarded`).
+/// nodes it selects. The server URL is STIGMAN_SWAGGER_SERVER, else the one clients reach
+/// (behind a proxy, see `forwarded`).
 pub async fn get_definition(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -49,9 +50,15 @@ pub async fn get_definition(
         .transpose()
         .map_err(|e| ApiError::Validation(format!("jsonpath: {e}")))?;
     let mut definition = state.definition.as_ref().clone();
-    let configured = state.config.local_issuer_url();
-    let base = crate::forwarded::external_base(&headers, configured.trim_end_matches("/oidc"));
-    definition["servers"] = serde_json::json!([{ "url": format!("{base}/api") }]);
+    let server = match &state.config.swagger_server {
+        Some(url) => url.clone(),
+        None => {
+            let configured = state.config.local_issuer_url();
+            let configured = configured.trim_end_matches("/oidc");
+            format!("{}/api", crate::forwarded::external_base(&headers, configured))
+        }
+    };
+    definition["servers"] = serde_json::json!([{ "url": server }]);
     match path {
         None => Ok(Json(definition)),
         Some(path) => Ok(Json(path.query(&definition).all().into_iter().cloned().collect())),
