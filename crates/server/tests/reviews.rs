@@ -400,6 +400,12 @@ async fn bad_review_input_gets_the_api_error_body() {
         (json!({"result": "pass", "comment": ""}), 400, "detail missing"),
         (json!({"result": "pass", "detail": long, "comment": ""}), 400, "oversized detail"),
         (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "status": {"label": "saved", "text": "y".repeat(512)}}),
+            400,
+            "status text over 511 characters",
+        ),
+        (
             json!({"result": "pass", "detail": "", "comment": "", "extra": 1}),
             400,
             "unknown property",
@@ -428,6 +434,9 @@ async fn bad_review_input_gets_the_api_error_body() {
             assert!(reply["error"].is_string(), "{why}: {reply}");
         }
     }
+    let long_status = json!({"status": {"label": "submitted", "text": "y".repeat(512)}});
+    let (status, reply) = s.send("PATCH", &fx.admin, &path, long_status).await;
+    assert_eq!(status, 400, "{reply}");
     let (full, _) = fx.grant("fuller", 2).await;
     let accept = json!({"result": "pass", "detail": "d", "comment": "", "status": "accepted"});
     let (status, body) = s.send("PUT", &full, &path, accept).await;

@@ -21,6 +21,8 @@ use crate::extract::{parse_id, ApiJson, Params};
 use crate::state::AppState;
 
 const MAX_TEXT: usize = 32767;
+/// The contract's `StatusText` (`String511Nullable`).
+const MAX_STATUS_TEXT: usize = 511;
 
 pub async fn get_reviews_by_collection(
     caller: Caller<scope::CollectionRead>,
@@ -483,6 +485,12 @@ pub fn body_incoming(body: ReviewBody, place: &str) -> ApiResult<Incoming> {
             status_write(s).ok_or_else(|| bad("status must be equal to one of the allowed values"))
         })
         .transpose()?;
+    if let Some((_, Some(text))) = &status {
+        if text.chars().count() > MAX_STATUS_TEXT {
+            let limit = format!("status/text must NOT have more than {MAX_STATUS_TEXT} characters");
+            return Err(bad(&limit));
+        }
+    }
     let (detail, comment) = (body.detail.flatten(), body.comment.flatten());
     for (name, text) in [("detail", &detail), ("comment", &comment)] {
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
