@@ -803,6 +803,22 @@ async fn asset_batches_are_checked_then_created_in_one_go() {
         "noncomputing": false, "metadata": {}, "stigs": []});
     let (status, body) = s.send("POST", &w.manager, "/assets", single).await;
     assert_eq!((status, body["detail"][0]["failure"].clone()), (422, json!("name exists")));
+
+    // description and ip are required, though they may be null
+    for key in ["description", "ip"] {
+        let mut single = json!({"name": "a9", "collectionId": w.alpha, "description": null,
+            "ip": null, "noncomputing": false, "metadata": {}, "stigs": []});
+        single.as_object_mut().unwrap().remove(key);
+        let (status, body) = s.send("POST", &w.manager, "/assets", single.clone()).await;
+        assert_eq!(status, 400, "POST without {key}: {body}");
+        let replace = format!("/assets/{}", w.assets[0]);
+        let (status, body) = s.send("PUT", &w.manager, &replace, single.clone()).await;
+        assert_eq!(status, 400, "PUT without {key}: {body}");
+        let mut item = asset_body("a9", json!([]), json!([]));
+        item.as_object_mut().unwrap().remove(key);
+        let (status, body) = s.send("POST", &w.manager, &path, json!([item])).await;
+        assert_eq!(status, 400, "batch item without {key}: {body}");
+    }
     w.server.stop().await;
 }
 

@@ -11,7 +11,9 @@ pub struct AssetCreate {
     pub name: String,
     #[serde(with = "crate::id_string")]
     pub collection_id: i64,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub ip: Option<String>,
     #[serde(default)]
     pub fqdn: Option<String>,
@@ -85,7 +87,9 @@ pub struct AssetStatusStats {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssetBatchItem {
     pub name: String,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub ip: Option<String>,
     #[serde(default)]
     pub fqdn: Option<String>,
