@@ -1108,6 +1108,8 @@ async fn users_are_administered_with_elevation_and_status_rules() {
         )
         .await;
     assert_eq!((status, body["error"].clone()), (422, json!("Setting collectionGrants or userGroups is inconsistent with status \"unavailable\".")));
+    let (status, body) = s.send("PATCH", &w.admin, &path, json!({})).await;
+    assert_eq!(status, 400, "UserPatch has minProperties 1: {body}");
     let (status, patched) =
         s.send("PATCH", &w.admin, &path, json!({"status": "unavailable"})).await;
     assert_eq!(status, 200, "{patched}");
@@ -1217,6 +1219,8 @@ async fn group_grants_reach_members_unless_a_direct_grant_overrides() {
         (json!("Ops"), 2),
         "PUT merges"
     );
+    let (status, body) = s.send("PATCH", &w.admin, &path, json!({})).await;
+    assert_eq!(status, 400, "UserGroupPatch has minProperties 1: {body}");
     let (status, patched) =
         s.send("PATCH", &w.admin, &path, json!({"userIds": [w.ids["full"]]})).await;
     assert_eq!((status, patched["users"].as_array().unwrap().len()), (200, 1));
