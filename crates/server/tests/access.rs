@@ -960,7 +960,12 @@ async fn assets_are_read_changed_transferred_and_deleted() {
     );
     assert_eq!(replaced["fqdn"], Value::Null);
 
-    // STIG detach one and all
+    // STIG attach, detach one and all; every answer is the AssetStigResponse list
+    let (status, attached) =
+        s.send("PUT", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
+    assert_eq!(status, 200, "{attached}");
+    let (_, listed) = s.get(&w.manager, &format!("{a2}/stigs")).await;
+    assert_eq!(attached, listed, "attach answers with the same shape as the STIG list");
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
     assert_eq!(names(&left, "benchmarkId"), BTreeSet::from([chrome.clone()]));
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs"), json!(null)).await;
