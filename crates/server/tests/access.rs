@@ -966,6 +966,12 @@ async fn assets_are_read_changed_transferred_and_deleted() {
     assert_eq!(status, 200, "{attached}");
     let (_, listed) = s.get(&w.manager, &format!("{a2}/stigs")).await;
     assert_eq!(attached, listed, "attach answers with the same shape as the STIG list");
+    // the stigs projection is CollectionStig: benchmarkDate, not revisionDate
+    let (_, projected) = s.get(&w.manager, &format!("{a2}?projection=stigs")).await;
+    let keys: BTreeSet<&str> =
+        projected["stigs"][0].as_object().unwrap().keys().map(String::as_str).collect();
+    let expected = ["benchmarkId", "revisionStr", "benchmarkDate", "revisionPinned", "ruleCount"];
+    assert_eq!(keys, BTreeSet::from(expected));
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
     assert_eq!(names(&left, "benchmarkId"), BTreeSet::from([chrome.clone()]));
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs"), json!(null)).await;

@@ -202,7 +202,7 @@ impl Store {
                 Ok(AssetStig {
                     benchmark_id: r.try_get("benchmark_id")?,
                     revision_str: format!("V{version}R{release}"),
-                    revision_date: r.try_get("benchmark_date_sql")?,
+                    benchmark_date: r.try_get("benchmark_date_sql")?,
                     rule_count: r.try_get("rule_count")?,
                     revision_pinned: pinned != 0,
                 })

@@ -34,13 +34,14 @@ pub struct LabelRef {
     pub color: String,
 }
 
-/// A STIG assigned to an asset, at the collection's default revision.
+/// A STIG assigned to an asset, at the collection's default revision: the `stigs` projection
+/// (the contract's `CollectionStig`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetStig {
     pub benchmark_id: String,
     pub revision_str: String,
-    pub revision_date: Option<String>,
+    pub benchmark_date: Option<String>,
     pub rule_count: i64,
     pub revision_pinned: bool,
 }

@@ -427,7 +427,7 @@ async fn stig_list(
         .map(|s| AssetStigRevision {
             benchmark_id: s.benchmark_id,
             revision_str: s.revision_str,
-            revision_date: s.revision_date,
+            revision_date: s.benchmark_date,
             rule_count: s.rule_count,
         })
         .collect())
