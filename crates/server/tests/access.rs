@@ -294,6 +294,13 @@ async fn labels_have_uuids_colours_and_asset_sets() {
         )
         .await;
     assert_eq!(status, 400);
+    // LabelCreate requires description, though it may be null
+    let (status, _) =
+        s.send("POST", &w.manager, &base, json!({"name": "nodesc", "color": "000000"})).await;
+    assert_eq!(status, 400);
+    let batch = json!([{"name": "nodesc", "color": "000000"}]);
+    let (status, _) = s.send("POST", &w.manager, &format!("{base}/batch"), batch).await;
+    assert_eq!(status, 400);
     let (status, dup) = s
         .send(
             "POST",

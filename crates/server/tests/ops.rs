@@ -252,7 +252,7 @@ async fn seed_source(server: &TestServer, assets: usize) -> Source {
     let collection = serde_json::json!({
         "name": "Source", "description": "the original",
         "metadata": {"owner": "ops"},
-        "labels": [{"name": "web", "color": "aabbcc"}],
+        "labels": [{"name": "web", "description": null, "color": "aabbcc"}],
         "grants": [{"userId": me["userId"], "roleId": 4}, {"userId": bob_user["userId"], "roleId": 2}],
     });
     let (status, created) = server.send("POST", &admin, "/collections", collection).await;
