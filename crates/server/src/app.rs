@@ -32,7 +32,11 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     let root = crate::client::routes(Router::new(), &state.config.client);
+    // `nest` does not take `/api/`; sent through the API router it meets the same token
+    // check, state gate and JSON 404 as any other unknown API path
+    let api_slash = api.clone().with_state(state.clone());
     root.nest("/api", api)
+        .route_service("/api/", api_slash)
         .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
         .route("/socket/log-socket", get(crate::log_socket::log_socket))

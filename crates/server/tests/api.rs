@@ -568,3 +568,25 @@ async fn a_json_body_declared_too_large_is_refused_before_it_is_sent() {
     assert!(text.contains("\"error\":\"Payload too large.\""), "{text}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_api_root_with_a_trailing_slash_answers_with_the_error_body() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    for path in ["", "/"] {
+        let (status, body) = server.get(&admin, path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("Resource not found.")),
+            "{path:?}"
+        );
+    }
+    let refused = reqwest::Client::new()
+        .get(format!("{}/", server.base))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "a bad token is refused before routing, as everywhere");
+    server.stop().await;
+}
