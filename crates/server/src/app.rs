@@ -5,9 +5,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::HeaderMap;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_server::tls_rustls::RustlsAcceptor;
@@ -28,9 +29,14 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(state.clone(), ops::state::gate))
+        .layer(from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     let root = crate::client::routes(Router::new(), &state.config.client);
+    // `nest` does not take `/api/`; sent through the API router it meets the same token
+    // check, state gate and JSON 404 as any other unknown API path
+    let api_slash = api.clone().with_state(state.clone());
     root.nest("/api", api)
+        .route_service("/api/", api_slash)
         .route("/oidc/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oidc/jwks", get(oidc_jwks))
         .route("/socket/log-socket", get(crate::log_socket::log_socket))
@@ -81,6 +87,34 @@ pub async fn serve(
     }
 }
 
+/// Refuses a JSON body whose declared length is over `STIGMAN_API_MAX_JSON_BODY` before any
+/// of it is read, as STIG Manager's body parser does. The body limit alone only trips once
+/// that much has arrived, so a client announcing a large body it never sends held the request
+/// open instead of getting its 413.
+async fn refuse_declared_oversize(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = state.config.max_json_body as u64;
+    match declared_json_length(request.headers()) {
+        Some(length) if length > limit => ApiError::PayloadTooLarge(format!(
+            "declared length {length} is over the limit of {limit} bytes"
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// The `Content-Length` of a request with a JSON body (`application/json` or `+json`, what the
+/// JSON extractor reads; not `application/jsonl`, which is an upload).
+fn declared_json_length(headers: &HeaderMap) -> Option<u64> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let media = text(header::CONTENT_TYPE)?.split(';').next()?.trim().to_ascii_lowercase();
+    let json = media == "application/json" || media.ends_with("+json");
+    json.then(|| text(header::CONTENT_LENGTH)?.parse().ok()).flatten()
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound(Some("No such endpoint.".into()))
 }
@@ -106,4 +140,28 @@ async fn oidc_discovery(
 async fn oidc_jwks(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let issuer = state.issuer.as_ref().ok_or(ApiError::NotFound(None))?;
     Ok(Json(issuer.jwks()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str, length: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        headers.insert(header::CONTENT_LENGTH, length.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn only_json_bodies_are_measured_by_their_declared_length() {
+        let length = |t: &str| declared_json_length(&headers(t, "10"));
+        assert_eq!(length("application/json"), Some(10));
+        assert_eq!(length("Application/JSON; charset=utf-8"), Some(10));
+        assert_eq!(length("application/merge-patch+json"), Some(10));
+        assert_eq!(length("application/jsonl"), None, "appdata uploads have their own limit");
+        assert_eq!(length("multipart/form-data; boundary=x"), None);
+        assert_eq!(declared_json_length(&headers("application/json", "x")), None);
+    }
 }

@@ -294,6 +294,13 @@ async fn labels_have_uuids_colours_and_asset_sets() {
         )
         .await;
     assert_eq!(status, 400);
+    // LabelCreate requires description, though it may be null
+    let (status, _) =
+        s.send("POST", &w.manager, &base, json!({"name": "nodesc", "color": "000000"})).await;
+    assert_eq!(status, 400);
+    let batch = json!([{"name": "nodesc", "color": "000000"}]);
+    let (status, _) = s.send("POST", &w.manager, &format!("{base}/batch"), batch).await;
+    assert_eq!(status, 400);
     let (status, dup) = s
         .send(
             "POST",
@@ -803,6 +810,22 @@ async fn asset_batches_are_checked_then_created_in_one_go() {
         "noncomputing": false, "metadata": {}, "stigs": []});
     let (status, body) = s.send("POST", &w.manager, "/assets", single).await;
     assert_eq!((status, body["detail"][0]["failure"].clone()), (422, json!("name exists")));
+
+    // description and ip are required, though they may be null
+    for key in ["description", "ip"] {
+        let mut single = json!({"name": "a9", "collectionId": w.alpha, "description": null,
+            "ip": null, "noncomputing": false, "metadata": {}, "stigs": []});
+        single.as_object_mut().unwrap().remove(key);
+        let (status, body) = s.send("POST", &w.manager, "/assets", single.clone()).await;
+        assert_eq!(status, 400, "POST without {key}: {body}");
+        let replace = format!("/assets/{}", w.assets[0]);
+        let (status, body) = s.send("PUT", &w.manager, &replace, single.clone()).await;
+        assert_eq!(status, 400, "PUT without {key}: {body}");
+        let mut item = asset_body("a9", json!([]), json!([]));
+        item.as_object_mut().unwrap().remove(key);
+        let (status, body) = s.send("POST", &w.manager, &path, json!([item])).await;
+        assert_eq!(status, 400, "batch item without {key}: {body}");
+    }
     w.server.stop().await;
 }
 
@@ -944,7 +967,18 @@ async fn assets_are_read_changed_transferred_and_deleted() {
     );
     assert_eq!(replaced["fqdn"], Value::Null);
 
-    // STIG detach one and all
+    // STIG attach, detach one and all; every answer is the AssetStigResponse list
+    let (status, attached) =
+        s.send("PUT", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
+    assert_eq!(status, 200, "{attached}");
+    let (_, listed) = s.get(&w.manager, &format!("{a2}/stigs")).await;
+    assert_eq!(attached, listed, "attach answers with the same shape as the STIG list");
+    // the stigs projection is CollectionStig: benchmarkDate, not revisionDate
+    let (_, projected) = s.get(&w.manager, &format!("{a2}?projection=stigs")).await;
+    let keys: BTreeSet<&str> =
+        projected["stigs"][0].as_object().unwrap().keys().map(String::as_str).collect();
+    let expected = ["benchmarkId", "revisionStr", "benchmarkDate", "revisionPinned", "ruleCount"];
+    assert_eq!(keys, BTreeSet::from(expected));
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs/{vpn}"), json!(null)).await;
     assert_eq!(names(&left, "benchmarkId"), BTreeSet::from([chrome.clone()]));
     let (_, left) = s.send("DELETE", &w.manager, &format!("{a2}/stigs"), json!(null)).await;
@@ -1092,6 +1126,8 @@ async fn users_are_administered_with_elevation_and_status_rules() {
         )
         .await;
     assert_eq!((status, body["error"].clone()), (422, json!("Setting collectionGrants or userGroups is inconsistent with status \"unavailable\".")));
+    let (status, body) = s.send("PATCH", &w.admin, &path, json!({})).await;
+    assert_eq!(status, 400, "UserPatch has minProperties 1: {body}");
     let (status, patched) =
         s.send("PATCH", &w.admin, &path, json!({"status": "unavailable"})).await;
     assert_eq!(status, 200, "{patched}");
@@ -1201,6 +1237,8 @@ async fn group_grants_reach_members_unless_a_direct_grant_overrides() {
         (json!("Ops"), 2),
         "PUT merges"
     );
+    let (status, body) = s.send("PATCH", &w.admin, &path, json!({})).await;
+    assert_eq!(status, 400, "UserGroupPatch has minProperties 1: {body}");
     let (status, patched) =
         s.send("PATCH", &w.admin, &path, json!({"userIds": [w.ids["full"]]})).await;
     assert_eq!((status, patched["users"].as_array().unwrap().len()), (200, 1));

@@ -558,3 +558,56 @@ async fn uploads_that_are_not_multipart_and_nul_characters_get_the_error_body() 
     assert!(status == 404 || status == 400, "{status} {body}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_json_body_declared_too_large_is_refused_before_it_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let port = server.root.rsplit(':').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    // the body never follows: the answer must come from the declared length alone
+    let request = format!(
+        "POST /api/collections HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{{"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = async {
+        while !String::from_utf8_lossy(&received).contains("Payload too large.") {
+            let n = stream.read(&mut buffer).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), read).await.ok();
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"error\":\"Payload too large.\""), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_api_root_with_a_trailing_slash_answers_with_the_error_body() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    for path in ["", "/"] {
+        let (status, body) = server.get(&admin, path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("Resource not found.")),
+            "{path:?}"
+        );
+    }
+    let refused = reqwest::Client::new()
+        .get(format!("{}/", server.base))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "a bad token is refused before routing, as everywhere");
+    server.stop().await;
+}

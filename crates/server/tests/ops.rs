@@ -252,7 +252,7 @@ async fn seed_source(server: &TestServer, assets: usize) -> Source {
     let collection = serde_json::json!({
         "name": "Source", "description": "the original",
         "metadata": {"owner": "ops"},
-        "labels": [{"name": "web", "color": "aabbcc"}],
+        "labels": [{"name": "web", "description": null, "color": "aabbcc"}],
         "grants": [{"userId": me["userId"], "roleId": 4}, {"userId": bob_user["userId"], "roleId": 2}],
     });
     let (status, created) = server.send("POST", &admin, "/collections", collection).await;
@@ -586,6 +586,45 @@ async fn clone_preconditions_answer_with_json_errors() {
     assert_eq!(status, 400);
     let (status, _) = server.send("POST", &source.admin, "/collections/99999/clone", ok).await;
     assert_eq!(status, 403);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn elevation_is_no_grant_for_clone_or_export_to() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 1).await;
+    let destination = create_destination(&server, &source, false).await;
+    // an administrator with no grant anywhere
+    let root = server.token("root", &["admin", "create_collection"]);
+    let clone = serde_json::json!({"name": "C2", "description": null});
+    let (_, assets) = server
+        .get(&source.admin, &format!("/collections/{}?projection=assets", source.collection_id))
+        .await;
+    let selection = serde_json::json!([{"assetId": assets["assets"][0]["assetId"]}]);
+
+    for path in [
+        format!("/collections/{}/clone", source.collection_id),
+        "/collections/99999/clone".to_string(),
+    ] {
+        let (status, body) = server.send("POST", &root, &path, clone.clone()).await;
+        assert_eq!(status, 403, "{path} -> {body}");
+        let elevated = format!("{path}?elevate=true");
+        let (status, body) = server.send("POST", &root, &elevated, clone.clone()).await;
+        assert_eq!(status, 400, "{elevated} -> {body}");
+    }
+    // the owner of the source, elevated, still needs a grant in the destination
+    let (_, outsider) = server.get(&root, "/user").await;
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let grant = serde_json::json!([{"userId": outsider["userId"], "roleId": 1}]);
+    let grants = format!("/collections/{}/grants", source.collection_id);
+    let (status, body) = server.send("POST", &source.admin, &grants, grant).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = server.send("POST", &root, &path, selection.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) =
+        server.send("POST", &root, &format!("{path}?elevate=true"), selection).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM collection").await, 2);
     server.stop().await;
 }
 

@@ -400,9 +400,61 @@ async fn bad_review_input_gets_the_api_error_body() {
         (json!({"result": "pass", "comment": ""}), 400, "detail missing"),
         (json!({"result": "pass", "detail": long, "comment": ""}), 400, "oversized detail"),
         (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "status": {"label": "saved", "text": "y".repeat(512)}}),
+            400,
+            "status text over 511 characters",
+        ),
+        (
             json!({"result": "pass", "detail": "", "comment": "", "extra": 1}),
             400,
             "unknown property",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "status": {"label": "saved", "text": null, "extra": 1}}),
+            400,
+            "unknown status property",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "", "resultEngine": {}}),
+            400,
+            "engine without type and product",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "resultEngine": {"type": "robot", "product": "p"}}),
+            400,
+            "engine type outside the enum",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "resultEngine": {"type": "script", "product": "p", "extra": 1}}),
+            400,
+            "unknown engine property",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "resultEngine": {"type": "script", "product": "p", "time": "yesterday"}}),
+            400,
+            "engine time not a date-time",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "resultEngine": {"type": "script", "product": "p",
+                    "overrides": [{"authority": "a", "oldResult": "fail", "newResult": "great"}]}}),
+            400,
+            "override result outside the enum",
+        ),
+        (
+            json!({"result": "pass", "detail": "", "comment": "",
+                "resultEngine": {"type": "scap", "product": "p", "version": "1.2",
+                    "time": "2023-12-11T12:56:14.3576272-05:00",
+                    "checkContent": {"location": "oval.xml", "component": "c"},
+                    "overrides": [{"authority": "a", "oldResult": "fail", "newResult": "pass",
+                        "remark": "r", "time": "2024-01-01T00:00:00Z"}]}}),
+            200,
+            "a complete engine",
         ),
         (
             json!({"result": "pass", "detail": "", "comment": "", "status": "submitted"}),
@@ -428,6 +480,9 @@ async fn bad_review_input_gets_the_api_error_body() {
             assert!(reply["error"].is_string(), "{why}: {reply}");
         }
     }
+    let long_status = json!({"status": {"label": "submitted", "text": "y".repeat(512)}});
+    let (status, reply) = s.send("PATCH", &fx.admin, &path, long_status).await;
+    assert_eq!(status, 400, "{reply}");
     let (full, _) = fx.grant("fuller", 2).await;
     let accept = json!({"result": "pass", "detail": "d", "comment": "", "status": "accepted"});
     let (status, body) = s.send("PUT", &full, &path, accept).await;

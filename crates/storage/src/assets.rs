@@ -202,7 +202,7 @@ impl Store {
                 Ok(AssetStig {
                     benchmark_id: r.try_get("benchmark_id")?,
                     revision_str: format!("V{version}R{release}"),
-                    revision_date: r.try_get("benchmark_date_sql")?,
+                    benchmark_date: r.try_get("benchmark_date_sql")?,
                     rule_count: r.try_get("rule_count")?,
                     revision_pinned: pinned != 0,
                 })
@@ -211,7 +211,7 @@ impl Store {
     }
 
     /// Assigns a STIG to an asset (idempotent) and returns the asset's STIGs.
-    pub async fn attach_stig(&self, asset_id: i64, benchmark_id: &str) -> Result<Vec<AssetStig>> {
+    pub async fn attach_stig(&self, asset_id: i64, benchmark_id: &str) -> Result<()> {
         if !self.benchmark_exists(benchmark_id).await? {
             return Err(StoreError::NotFound);
         }
@@ -224,8 +224,7 @@ impl Store {
         .bind(asset_id)
         .execute(&mut *write.tx)
         .await?;
-        write.commit().await?;
-        self.asset_stigs(asset_id).await
+        write.commit().await
     }
 
     /// Finds an enabled asset of a collection by name.

@@ -11,7 +11,9 @@ pub struct AssetCreate {
     pub name: String,
     #[serde(with = "crate::id_string")]
     pub collection_id: i64,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub ip: Option<String>,
     #[serde(default)]
     pub fqdn: Option<String>,
@@ -32,13 +34,14 @@ pub struct LabelRef {
     pub color: String,
 }
 
-/// A STIG assigned to an asset, at the collection's default revision.
+/// A STIG assigned to an asset, at the collection's default revision: the `stigs` projection
+/// (the contract's `CollectionStig`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetStig {
     pub benchmark_id: String,
     pub revision_str: String,
-    pub revision_date: Option<String>,
+    pub benchmark_date: Option<String>,
     pub rule_count: i64,
     pub revision_pinned: bool,
 }
@@ -85,7 +88,9 @@ pub struct AssetStatusStats {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssetBatchItem {
     pub name: String,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub ip: Option<String>,
     #[serde(default)]
     pub fqdn: Option<String>,

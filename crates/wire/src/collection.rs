@@ -26,7 +26,7 @@ pub struct GrantWrite {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelWrite {
     pub name: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::required_nullable::deserialize")]
     pub description: Option<String>,
     pub color: String,
 }

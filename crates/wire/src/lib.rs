@@ -47,6 +47,20 @@ pub mod id_string {
     }
 }
 
+/// A key the contract requires whose value may be `null`. A plain `Option` field would read an
+/// absent key as `None`; with this deserializer serde reports the key as missing instead.
+pub mod required_nullable {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(d)
+    }
+}
+
 /// The same as [`id_string`] for optional ids.
 pub mod opt_id_string {
     use serde::{Deserialize, Deserializer, Serializer};

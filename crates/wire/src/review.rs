@@ -8,11 +8,61 @@ use serde_json::{Map, Value};
 #[serde(untagged)]
 pub enum StatusWrite {
     Label(String),
-    Object {
-        label: String,
-        #[serde(default)]
-        text: Option<String>,
-    },
+    Object(StatusObject),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StatusObject {
+    pub label: String,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// The contract's `ResultEngine`, for checking an incoming engine; the engine itself is kept
+/// as the JSON it arrived as.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResultEngineCheck {
+    #[serde(rename = "type")]
+    pub kind: EngineType,
+    pub product: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub check_content: Option<EngineCheckContent>,
+    #[serde(default)]
+    pub overrides: Option<Vec<EngineOverride>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineType {
+    Scap,
+    Script,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EngineCheckContent {
+    pub location: String,
+    #[serde(default)]
+    pub component: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EngineOverride {
+    pub authority: String,
+    pub old_result: String,
+    pub new_result: String,
+    #[serde(default)]
+    pub remark: Option<String>,
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
 /// Distinguishes an absent field from an explicit `null`.

@@ -12,7 +12,7 @@ use stigward_storage::assets::AssetFilter;
 use stigward_storage::collections::NameFilter;
 use stigward_storage::StoreError;
 use stigward_wire::asset::{
-    Asset, AssetBatchItem, AssetCreate, AssetStig, AssetStigRevision, AssetUpdate, AssetsOperation,
+    Asset, AssetBatchItem, AssetCreate, AssetStigRevision, AssetUpdate, AssetsOperation,
     AssetsOperationDone,
 };
 use stigward_wire::collection::StigAsset;
@@ -427,7 +427,7 @@ async fn stig_list(
         .map(|s| AssetStigRevision {
             benchmark_id: s.benchmark_id,
             revision_str: s.revision_str,
-            revision_date: s.revision_date,
+            revision_date: s.benchmark_date,
             rule_count: s.rule_count,
         })
         .collect())
@@ -476,16 +476,17 @@ pub async fn attach_stig_to_asset(
     State(state): State<AppState>,
     Path((asset_id, benchmark_id)): Path<(String, String)>,
     params: Params,
-) -> ApiResult<Json<Vec<AssetStig>>> {
+) -> ApiResult<Json<Vec<AssetStigRevision>>> {
     let asset_id = parse_id(&asset_id, "params/assetId")?;
     params.finish()?;
-    asset_access(&state, &caller, asset_id, Role::Manage).await?;
+    let access = asset_access(&state, &caller, asset_id, Role::Manage).await?;
     match state.store.attach_stig(asset_id, &benchmark_id).await {
         Err(StoreError::NotFound) => {
-            Err(ApiError::NotFound(Some(format!("No benchmark with id {benchmark_id}"))))
+            return Err(ApiError::NotFound(Some(format!("No benchmark with id {benchmark_id}"))))
         }
-        other => Ok(Json(other?)),
+        other => other?,
     }
+    Ok(Json(stig_list(&state, &access, asset_id).await?))
 }
 
 /// The caller's grant in the collection of an enabled asset. A missing or deleted asset is

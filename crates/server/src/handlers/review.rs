@@ -12,7 +12,8 @@ use stigward_storage::access::{Access, AccessMap};
 use stigward_storage::review_read::{ReadScope, ReviewFilter, RulesFilter};
 use stigward_storage::reviews::ReviewWrite;
 use stigward_wire::review::{
-    Review, ReviewAssetPost, ReviewBatch, ReviewBody, ReviewPostResponse, StatusWrite,
+    ResultEngineCheck, Review, ReviewAssetPost, ReviewBatch, ReviewBody, ReviewPostResponse,
+    StatusObject, StatusWrite,
 };
 
 use crate::auth::{scope, Authenticated, Caller, CollectionAccess};
@@ -21,6 +22,8 @@ use crate::extract::{parse_id, ApiJson, Params};
 use crate::state::AppState;
 
 const MAX_TEXT: usize = 32767;
+/// The contract's `StatusText` (`String511Nullable`).
+const MAX_STATUS_TEXT: usize = 511;
 
 pub async fn get_reviews_by_collection(
     caller: Caller<scope::CollectionRead>,
@@ -483,6 +486,12 @@ pub fn body_incoming(body: ReviewBody, place: &str) -> ApiResult<Incoming> {
             status_write(s).ok_or_else(|| bad("status must be equal to one of the allowed values"))
         })
         .transpose()?;
+    if let Some((_, Some(text))) = &status {
+        if text.chars().count() > MAX_STATUS_TEXT {
+            let limit = format!("status/text must NOT have more than {MAX_STATUS_TEXT} characters");
+            return Err(bad(&limit));
+        }
+    }
     let (detail, comment) = (body.detail.flatten(), body.comment.flatten());
     for (name, text) in [("detail", &detail), ("comment", &comment)] {
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
@@ -494,8 +503,8 @@ pub fn body_incoming(body: ReviewBody, place: &str) -> ApiResult<Incoming> {
             return Err(bad("metadata values must be strings"));
         }
     }
-    if body.result_engine.as_ref().is_some_and(|e| e.as_ref().is_some_and(|e| !e.is_object())) {
-        return Err(bad("resultEngine must be object"));
+    if let Some(Some(engine)) = &body.result_engine {
+        check_result_engine(engine).map_err(|why| bad(&format!("resultEngine {why}")))?;
     }
     Ok(Incoming {
         result,
@@ -507,10 +516,43 @@ pub fn body_incoming(body: ReviewBody, place: &str) -> ApiResult<Incoming> {
     })
 }
 
+/// Checks an engine against the contract's `ResultEngine` schema: the types and keys serde
+/// sees, then the enums, lengths and date-times it cannot.
+fn check_result_engine(engine: &Value) -> Result<(), String> {
+    let engine: ResultEngineCheck = serde_json::from_value(engine.clone())
+        .map_err(|e| format!("must match the ResultEngine schema: {e}"))?;
+    let long = |text: Option<&str>| text.is_some_and(|t| t.chars().count() > 255);
+    let not_time =
+        |time: Option<&str>| time.is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_err());
+    let not_result = |result: &str| ReviewResult::from_api(result).is_none();
+    let component = engine.check_content.as_ref().and_then(|c| c.component.as_deref());
+    if long(Some(&engine.product)) || long(engine.version.as_deref()) || long(component) {
+        return Err("strings must NOT have more than 255 characters".into());
+    }
+    if not_time(engine.time.as_deref()) {
+        return Err("time must match format \"date-time\"".into());
+    }
+    if engine.overrides.as_ref().is_some_and(Vec::is_empty) {
+        return Err("overrides must NOT have fewer than 1 items".into());
+    }
+    for o in engine.overrides.iter().flatten() {
+        if not_result(&o.old_result) || not_result(&o.new_result) {
+            return Err("overrides results must be equal to one of the allowed values".into());
+        }
+        if long(Some(&o.authority)) || long(o.remark.as_deref()) {
+            return Err("overrides strings must NOT have more than 255 characters".into());
+        }
+        if not_time(o.time.as_deref()) {
+            return Err("overrides time must match format \"date-time\"".into());
+        }
+    }
+    Ok(())
+}
+
 fn status_write(status: StatusWrite) -> Option<(ReviewStatus, Option<String>)> {
     let (label, text) = match status {
         StatusWrite::Label(label) => (label, None),
-        StatusWrite::Object { label, text } => (label, text),
+        StatusWrite::Object(StatusObject { label, text }) => (label, text),
     };
     let status = ReviewStatus::ALL.into_iter().find(|s| s.api() == label)?;
     Some((status, text))

@@ -61,9 +61,7 @@ pub async fn patch_user_web_preferences(
 ) -> ApiResult<Json<Value>> {
     params.finish()?;
     if body == WebPreferencesPatch::default() {
-        return Err(ApiError::Validation(
-            "request/body must NOT have fewer than 1 properties".into(),
-        ));
+        return Err(no_properties());
     }
     let mut prefs = state.store.web_preferences(caller.user_id).await?;
     if let Some(map) = prefs.as_object_mut() {
@@ -234,7 +232,16 @@ pub async fn update_user(
     params: Params,
     ApiJson(body): ApiJson<UserWrite>,
 ) -> ApiResult<Json<User>> {
+    if body == UserWrite::default() {
+        return Err(no_properties());
+    }
     change_user(caller, state, user_id, params, body, true).await
+}
+
+/// The PATCH schemas (`UserPatch`, `UserGroupPatch`, `WebPreferencesPatch`) have
+/// `minProperties: 1`.
+fn no_properties() -> ApiError {
+    ApiError::Validation("request/body must NOT have fewer than 1 properties".into())
 }
 
 pub async fn replace_user(
@@ -382,13 +389,36 @@ pub async fn create_user_group(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
-/// PUT and PATCH both merge, as upstream does.
 pub async fn patch_user_group(
     caller: Caller<scope::User>,
     State(state): State<AppState>,
     Path(group_id): Path<String>,
-    mut params: Params,
+    params: Params,
     ApiJson(body): ApiJson<UserGroupWrite>,
+) -> ApiResult<Json<UserGroup>> {
+    if body == UserGroupWrite::default() {
+        return Err(no_properties());
+    }
+    change_user_group(caller, state, group_id, params, body).await
+}
+
+pub async fn put_user_group(
+    caller: Caller<scope::User>,
+    State(state): State<AppState>,
+    Path(group_id): Path<String>,
+    params: Params,
+    ApiJson(body): ApiJson<UserGroupWrite>,
+) -> ApiResult<Json<UserGroup>> {
+    change_user_group(caller, state, group_id, params, body).await
+}
+
+/// PUT and PATCH both merge, as upstream does.
+async fn change_user_group(
+    caller: Caller<scope::User>,
+    state: AppState,
+    group_id: String,
+    mut params: Params,
+    body: UserGroupWrite,
 ) -> ApiResult<Json<UserGroup>> {
     let group_id = parse_id(&group_id, "params/userGroupId")?;
     let names = params.choices("projection", GROUP_PROJECTIONS)?;
@@ -405,16 +435,6 @@ pub async fn patch_user_group(
     }
     let group = state.store.user_group(group_id, &claim_names(&state), projection).await?;
     group.map(Json).ok_or_else(|| ApiError::NotFound(Some("UserGroup not found.".into())))
-}
-
-pub async fn put_user_group(
-    caller: Caller<scope::User>,
-    state: State<AppState>,
-    path: Path<String>,
-    params: Params,
-    body: ApiJson<UserGroupWrite>,
-) -> ApiResult<Json<UserGroup>> {
-    patch_user_group(caller, state, path, params, body).await
 }
 
 pub async fn delete_user_group(
