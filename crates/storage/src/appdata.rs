@@ -108,6 +108,10 @@ enum Src {
     Zero,
     /// An integer written after the whole table is in (a reference within the table).
     Deferred(&'static str),
+    /// A metrics counter, recounted once loaded; upstream leaves new mappings' counters NULL.
+    Counter(&'static str),
+    /// The JSON list of a checklist's review authors, exported sorted as MySQL writes it.
+    Authors(&'static str),
 }
 
 struct Mapping {
@@ -343,6 +347,42 @@ const MAPPINGS: &[Mapping] = &[
             ("sa_id", Int("saId")),
             ("benchmark_id", Text("benchmarkId")),
             ("asset_id", Int("assetId")),
+            ("notchecked", Counter("notchecked")),
+            ("notchecked_result_engine", Counter("notcheckedResultEngine")),
+            ("notapplicable", Counter("notapplicable")),
+            ("notapplicable_result_engine", Counter("notapplicableResultEngine")),
+            ("pass", Counter("pass")),
+            ("pass_result_engine", Counter("passResultEngine")),
+            ("fail", Counter("fail")),
+            ("fail_result_engine", Counter("failResultEngine")),
+            ("unknown", Counter("unknown")),
+            ("unknown_result_engine", Counter("unknownResultEngine")),
+            ("error", Counter("error")),
+            ("error_result_engine", Counter("errorResultEngine")),
+            ("notselected", Counter("notselected")),
+            ("notselected_result_engine", Counter("notselectedResultEngine")),
+            ("informational", Counter("informational")),
+            ("informational_result_engine", Counter("informationalResultEngine")),
+            ("fixed", Counter("fixed")),
+            ("fixed_result_engine", Counter("fixedResultEngine")),
+            ("saved", Counter("saved")),
+            ("saved_result_engine", Counter("savedResultEngine")),
+            ("submitted", Counter("submitted")),
+            ("submitted_result_engine", Counter("submittedResultEngine")),
+            ("rejected", Counter("rejected")),
+            ("rejected_result_engine", Counter("rejectedResultEngine")),
+            ("accepted", Counter("accepted")),
+            ("accepted_result_engine", Counter("acceptedResultEngine")),
+            ("high_count", Counter("highCount")),
+            ("medium_count", Counter("mediumCount")),
+            ("low_count", Counter("lowCount")),
+            ("assessed_high_count", Counter("assessedHighCount")),
+            ("assessed_medium_count", Counter("assessedMediumCount")),
+            ("assessed_low_count", Counter("assessedLowCount")),
+            ("min_ts", Time("minTs")),
+            ("max_ts", Time("maxTs")),
+            ("max_touch_ts", Time("maxTouchTs")),
+            ("user_ids", Authors("userIds")),
         ],
         guard: None,
     },
@@ -522,6 +562,11 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
         Later(a, b) => Bind::Int(time(a)?.max(time(b)?)),
         Zero => Bind::Int(Some(0)),
         Deferred(_) => Bind::Int(None),
+        Counter(c) => match get(c) {
+            Value::Null => Bind::Int(Some(0)),
+            _ => return convert(table, i, row, Int(c)),
+        },
+        Authors(c) => Bind::Text(Some(text(c)?.unwrap_or_else(|| "[]".into()))),
     })
 }
 
@@ -723,7 +768,9 @@ impl Src {
             | Flag(c)
             | Bytes(c)
             | Uuid(c)
-            | Deferred(c) => Some(c),
+            | Deferred(c)
+            | Counter(c)
+            | Authors(c) => Some(c),
             Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => None,
         }
     }
@@ -734,7 +781,7 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
         Ok(row.try_get::<Option<String>, _>(c)?.map_or(Value::Null, Value::String))
     };
     Ok(match src {
-        Int(_) | Deferred(_) => {
+        Int(_) | Deferred(_) | Counter(_) => {
             row.try_get::<Option<i64>, _>(column)?.map_or(Value::Null, Value::from)
         }
         Text(_) | TextOr(..) | Json(_) => text(column)?,
@@ -748,6 +795,14 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
             None => Value::Null,
         },
         Flag(_) => Value::Bool(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0) != 0),
+        Authors(_) => {
+            let text: String = row.try_get(column)?;
+            let mut ids: Vec<i64> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("{column} {text}: {e}")))?;
+            ids.sort_unstable();
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+            Value::String(format!("[{}]", ids.join(", ")))
+        }
         Bytes(_) => buffer_value(&row.try_get::<Vec<u8>, _>(column)?),
         Uuid(_) => {
             let text: String = row.try_get(column)?;
@@ -777,7 +832,7 @@ impl Store {
     /// Every table in STIG Manager's layout, alphabetically, with `current_rev` produced from
     /// our derived data.
     // Known shortcoming: upstream surrogate keys we do not keep (ccId, ftId, rgrccId, claId,
-    // ugumId, crId, vdId), revision `active` and the stig_asset_map counters are not exported.
+    // ugumId, crId, vdId) and revision `active` are not exported.
     pub async fn export_app_data(&self) -> Result<Vec<ExportTable>> {
         let mut tables = Vec::new();
         for mapping in MAPPINGS {
