@@ -227,6 +227,14 @@ pub async fn recount_checklists(
     recount_stale(tx, dialect, Marks::Mine).await
 }
 
+/// What [`Store::repair_metrics`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepairReport {
+    /// Checklists compared.
+    pub checklists: usize,
+    pub drift: Vec<Drift>,
+}
+
 /// A stored counter that differs from a recount.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drift {
@@ -275,7 +283,7 @@ pub(crate) fn upstream_name(column: &str) -> String {
 impl Store {
     /// Recounts every checklist from the reviews, returns each stored counter that differed
     /// and stores the recount, in one write transaction.
-    pub async fn repair_metrics(&self) -> Result<Vec<Drift>> {
+    pub async fn repair_metrics(&self) -> Result<RepairReport> {
         let columns = counter_columns(self.dialect);
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let mut write = self.begin_write().await?;
@@ -326,7 +334,7 @@ impl Store {
         }
         recount_checklists(&mut write.tx, self.dialect, &drifted).await?;
         write.commit().await?;
-        Ok(drift)
+        Ok(RepairReport { checklists: stored.len(), drift })
     }
 }
 
