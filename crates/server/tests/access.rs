@@ -1581,7 +1581,11 @@ fn normal(table: &str, column: &str, value: &Value) -> Value {
         (table, column),
         ("rev_group_rule_map", "severity" | "title" | "version") | ("review", "detail" | "comment")
     );
+    // upstream leaves a new mapping's counters NULL until it recounts; Stigward counts at once
+    let uncounted = table == "stig_asset_map"
+        && !matches!(column, "minTs" | "maxTs" | "maxTouchTs" | "userIds");
     match value {
+        Value::Null if uncounted => Value::from(0),
         Value::String(s) if s.is_empty() && lossy => Value::Null,
         Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
             serde_json::from_str(s).unwrap_or_else(|_| value.clone())
@@ -1694,8 +1698,7 @@ async fn appdata_exports_again_row_by_row() {
             }
         }
     }
-    let counters = omitted.iter().filter(|c| c.starts_with("stig_asset_map.")).count();
-    omitted.retain(|c| !c.starts_with("stig_asset_map.") && !c.starts_with("default_rev."));
+    omitted.retain(|c| !c.starts_with("default_rev."));
     let documented: BTreeSet<String> = [
         "check_content.ccId",
         "collection_label_asset_map.claId",
@@ -1710,7 +1713,6 @@ async fn appdata_exports_again_row_by_row() {
     .map(|c| c.to_string())
     .collect();
     assert_eq!(omitted, documented);
-    assert_eq!(counters, 36, "stig_asset_map keeps saId, assetId and benchmarkId only");
     s.stop().await;
 }
 

@@ -110,8 +110,6 @@ enum Src {
     Deferred(&'static str),
     /// A metrics counter, recounted once loaded; upstream leaves new mappings' counters NULL.
     Counter(&'static str),
-    /// The JSON list of a checklist's review authors, exported sorted as MySQL writes it.
-    Authors(&'static str),
 }
 
 struct Mapping {
@@ -382,7 +380,7 @@ const MAPPINGS: &[Mapping] = &[
             ("min_ts", Time("minTs")),
             ("max_ts", Time("maxTs")),
             ("max_touch_ts", Time("maxTouchTs")),
-            ("user_ids", Authors("userIds")),
+            ("user_ids", Json("userIds")),
         ],
         guard: None,
     },
@@ -566,7 +564,6 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
             Value::Null => Bind::Int(Some(0)),
             _ => return convert(table, i, row, Int(c)),
         },
-        Authors(c) => Bind::Text(Some(text(c)?.unwrap_or_else(|| "[]".into()))),
     })
 }
 
@@ -769,8 +766,7 @@ impl Src {
             | Bytes(c)
             | Uuid(c)
             | Deferred(c)
-            | Counter(c)
-            | Authors(c) => Some(c),
+            | Counter(c) => Some(c),
             Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => None,
         }
     }
@@ -795,14 +791,6 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
             None => Value::Null,
         },
         Flag(_) => Value::Bool(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0) != 0),
-        Authors(_) => {
-            let text: String = row.try_get(column)?;
-            let mut ids: Vec<i64> = serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("{column} {text}: {e}")))?;
-            ids.sort_unstable();
-            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-            Value::String(format!("[{}]", ids.join(", ")))
-        }
         Bytes(_) => buffer_value(&row.try_get::<Vec<u8>, _>(column)?),
         Uuid(_) => {
             let text: String = row.try_get(column)?;
@@ -832,7 +820,8 @@ impl Store {
     /// Every table in STIG Manager's layout, alphabetically, with `current_rev` produced from
     /// our derived data.
     // Known shortcoming: upstream surrogate keys we do not keep (ccId, ftId, rgrccId, claId,
-    // ugumId, crId, vdId) and revision `active` are not exported.
+    // ugumId, crId, vdId) and revision `active` are not exported, and stig_asset_map `userIds`
+    // (upstream's restricted users of a checklist) is kept as imported, never derived.
     pub async fn export_app_data(&self) -> Result<Vec<ExportTable>> {
         let mut tables = Vec::new();
         for mapping in MAPPINGS {

@@ -1,6 +1,6 @@
 -- Per-checklist counters, as upstream keeps them in stig_asset_map: the reviews matched to the
 -- rules of each assignment's default revision (the collection's pin, else the current revision)
--- counted by result, status and severity, with their time span and authors. Statement-level
+-- counted by result, status and severity, with their time span. Statement-level
 -- triggers note what a change makes stale (metrics_stale: an assignment, or '*' for every
 -- assignment of an asset; metrics_stale_rev: every assignment whose default revision this is)
 -- and the writer recounts those checklists before its transaction commits
@@ -48,7 +48,8 @@ ALTER TABLE stig_asset_map
     ADD COLUMN min_ts BIGINT,
     ADD COLUMN max_ts BIGINT,
     ADD COLUMN max_touch_ts BIGINT,
-    ADD COLUMN user_ids TEXT NOT NULL DEFAULT '[]';
+    -- upstream's restricted users of the checklist, as loaded from application data
+    ADD COLUMN user_ids TEXT;
 
 CREATE TABLE metrics_stale (
     xact         BIGINT NOT NULL DEFAULT txid_current(),

@@ -1,6 +1,6 @@
 -- Per-checklist counters, as upstream keeps them in stig_asset_map: the reviews matched to the
 -- rules of each assignment's default revision (the collection's pin, else the current revision)
--- counted by result, status and severity, with their time span and authors. Triggers note what a
+-- counted by result, status and severity, with their time span. Triggers note what a
 -- change makes stale (metrics_stale: an assignment, or '*' for every assignment of an asset;
 -- metrics_stale_rev: every assignment whose default revision this is) and the writer recounts
 -- those checklists before its transaction commits (storage::metrics::counters), so stored
@@ -87,7 +87,8 @@ ALTER TABLE stig_asset_map ADD COLUMN assessed_low_count INTEGER NOT NULL DEFAUL
 ALTER TABLE stig_asset_map ADD COLUMN min_ts INTEGER;
 ALTER TABLE stig_asset_map ADD COLUMN max_ts INTEGER;
 ALTER TABLE stig_asset_map ADD COLUMN max_touch_ts INTEGER;
-ALTER TABLE stig_asset_map ADD COLUMN user_ids TEXT NOT NULL DEFAULT '[]';
+-- upstream's restricted users of the checklist, as loaded from application data
+ALTER TABLE stig_asset_map ADD COLUMN user_ids TEXT;
 
 CREATE TABLE metrics_stale (
     asset_id     INTEGER NOT NULL,

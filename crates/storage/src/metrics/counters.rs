@@ -1,4 +1,5 @@
 //! The per-checklist counters kept in `stig_asset_map` (DOMAIN-2 §4.1) and their upkeep.
+//! (Its `user_ids` column is upstream's list of restricted users, kept as imported.)
 //!
 //! Triggers (migration 0500) note in `metrics_stale` / `metrics_stale_rev` which checklists a
 //! change touches: review writes and deletes, assignments, asset transfers, pins, current
@@ -6,8 +7,6 @@
 //! just before it commits ([`crate::WriteTx::commit`]) and recounts only those checklists, so
 //! no writer has to remember it and stored counters always equal a recount.
 //! [`Store::repair_metrics`] compares every stored counter with a fresh recount.
-
-use std::collections::BTreeSet;
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -22,7 +21,7 @@ const TIMES: [&str; 3] = ["min_ts", "max_ts", "max_touch_ts"];
 
 /// Every counter column with the aggregate over matched reviews (`rv`, with the rule `rgr`)
 /// that recounts it, in the order of the migration.
-pub(crate) fn counter_columns(dialect: Dialect) -> Vec<(String, String)> {
+pub(crate) fn counter_columns() -> Vec<(String, String)> {
     let mut cols = Vec::new();
     let engine = "AND rv.result_engine IS NOT NULL";
     for (i, name) in RESULTS.iter().enumerate() {
@@ -54,25 +53,14 @@ pub(crate) fn counter_columns(dialect: Dialect) -> Vec<(String, String)> {
     cols.push(("min_ts".into(), "MIN(rv.ts)".into()));
     cols.push(("max_ts".into(), "MAX(rv.ts)".into()));
     cols.push(("max_touch_ts".into(), "MAX(rv.touch_ts)".into()));
-    let authors = match dialect {
-        Dialect::Sqlite => {
-            "json_group_array(DISTINCT rv.user_id) FILTER (WHERE rv.user_id IS NOT NULL)"
-        }
-        Dialect::Postgres => {
-            "COALESCE(CAST(jsonb_agg(DISTINCT rv.user_id) FILTER (WHERE rv.user_id IS NOT NULL)
-                 AS TEXT), '[]')"
-        }
-    };
-    cols.push(("user_ids".into(), authors.into()));
     cols
 }
 
 /// The value of a column for a checklist no review matches.
 fn empty_value(column: &str) -> &'static str {
-    match column {
-        "user_ids" => "'[]'",
-        c if TIMES.contains(&c) => "NULL",
-        _ => "0",
+    match TIMES.contains(&column) {
+        true => "NULL",
+        false => "0",
     }
 }
 
@@ -134,7 +122,7 @@ pub(crate) async fn recount_stale(
         .fetch_all(&mut **tx)
         .await?;
     }
-    let columns = counter_columns(dialect);
+    let columns = counter_columns();
     let reset: Vec<String> =
         columns.iter().map(|(c, _)| format!("{c} = {}", empty_value(c))).collect();
     sqlx::query(&format!(
@@ -246,22 +234,11 @@ pub struct Drift {
     pub recounted: String,
 }
 
-/// A counter value as text, author lists sorted, so values compare across dialects.
+/// A counter value as text.
 fn counter_text(row: &AnyRow, column: &str) -> Result<String> {
-    if column == "user_ids" {
-        let text: Option<String> = row.try_get(column)?;
-        let ids: BTreeSet<i64> =
-            serde_json::from_str::<Vec<Option<i64>>>(text.as_deref().unwrap_or("[]"))
-                .map_err(|e| crate::StoreError::Corrupt(format!("user_ids: {e}")))?
-                .into_iter()
-                .flatten()
-                .collect();
-        return Ok(format!("{:?}", ids.into_iter().collect::<Vec<_>>()));
-    }
     Ok(match row.try_get::<Option<i64>, _>(column)? {
         Some(v) => v.to_string(),
-        None if TIMES.contains(&column) => "null".into(),
-        None => "0".into(),
+        None => "null".into(),
     })
 }
 
@@ -284,7 +261,7 @@ impl Store {
     /// Recounts every checklist from the reviews, returns each stored counter that differed
     /// and stores the recount, in one write transaction.
     pub async fn repair_metrics(&self) -> Result<RepairReport> {
-        let columns = counter_columns(self.dialect);
+        let columns = counter_columns();
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let mut write = self.begin_write().await?;
         let stored = sqlx::query(&format!(
@@ -341,7 +318,6 @@ impl Store {
 /// [`counter_text`] of a checklist no review matches.
 fn empty_text(column: &str) -> String {
     match empty_value(column) {
-        "'[]'" => "[]".into(),
         "NULL" => "null".into(),
         v => v.into(),
     }

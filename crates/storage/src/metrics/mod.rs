@@ -371,11 +371,8 @@ impl Store {
         c.ints("a.asset_id", &filter.asset_ids);
         c.texts("sa.benchmark_id", &filter.benchmark_ids);
         c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
-        let stored: Vec<String> = counters::counter_columns(self.dialect)
-            .into_iter()
-            .filter(|(column, _)| column != "user_ids")
-            .map(|(column, _)| format!("sa.{column}"))
-            .collect();
+        let stored: Vec<String> =
+            counters::counter_columns().into_iter().map(|(c, _)| format!("sa.{c}")).collect();
         let sql = format!(
             "SELECT a.collection_id, a.asset_id, sa.benchmark_id,
                     COALESCE(p.rev_id, cr.rev_id) AS rev_id,
