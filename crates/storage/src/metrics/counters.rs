@@ -56,6 +56,16 @@ pub(crate) fn counter_columns() -> Vec<(String, String)> {
     cols
 }
 
+/// One text expression holding a checklist's (`sa`) counters, read by
+/// [`super::Counts::parse`].
+pub(crate) fn packed_counters() -> String {
+    let parts: Vec<String> = counter_columns()
+        .iter()
+        .map(|(c, _)| format!("COALESCE(CAST(sa.{c} AS TEXT), '')"))
+        .collect();
+    parts.join(" || ',' || ")
+}
+
 /// The value of a column for a checklist no review matches.
 fn empty_value(column: &str) -> &'static str {
     match TIMES.contains(&column) {

@@ -371,15 +371,13 @@ impl Store {
         c.ints("a.asset_id", &filter.asset_ids);
         c.texts("sa.benchmark_id", &filter.benchmark_ids);
         c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
-        let stored: Vec<String> =
-            counters::counter_columns().into_iter().map(|(c, _)| format!("sa.{c}")).collect();
         let sql = format!(
             "SELECT a.collection_id, a.asset_id, sa.benchmark_id,
                     COALESCE(p.rev_id, cr.rev_id) AS rev_id,
-                    CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END AS pinned, {}
+                    CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END AS pinned, {} AS counters
              {CHECKLISTS_FROM}
              WHERE {} AND a.state = 'enabled'",
-            stored.join(", "),
+            counters::packed_counters(),
             c.sql()
         );
         let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
@@ -391,7 +389,7 @@ impl Store {
                     benchmark_id: row.try_get("benchmark_id")?,
                     rev_id: row.try_get("rev_id")?,
                     pinned: flag(row, "pinned")?,
-                    counts: Counts::read(row)?,
+                    counts: Counts::parse(row.try_get("counters")?)?,
                 })
             })
             .collect()
