@@ -37,6 +37,10 @@ pub enum FormatError {
     #[error("{0}")]
     Invalid(String),
 
+    /// A document could not be written (the writer's sink failed).
+    #[error("cannot write the document: {0}")]
+    Write(String),
+
     /// A zip archive that cannot be read.
     #[error("zip error: {0}")]
     Zip(String),

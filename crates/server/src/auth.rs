@@ -28,6 +28,9 @@ pub struct Authenticated {
     pub elevate: bool,
     /// The request's clock reading.
     pub now: i64,
+    /// The OAuth client the token was issued to (`azp`, `client_id` or `clientId`), for the
+    /// request statistics.
+    pub client: Option<String>,
 }
 
 /// Last access is written at most this often, in seconds.
@@ -79,6 +82,9 @@ async fn identify(state: &AppState, token: &str, elevate: bool) -> ApiResult<Aut
         privileges,
         elevate,
         now,
+        client: ["azp", "client_id", "clientId"]
+            .into_iter()
+            .find_map(|claim| claims.get(claim)?.as_str().map(str::to_owned)),
     })
 }
 

@@ -126,6 +126,14 @@ pub struct ServeConfig {
     /// PEM private key for serving HTTPS (with STIGMAN_API_TLS_CERT_FILE).
     #[arg(long, env = "STIGMAN_API_TLS_KEY_FILE", requires = "tls_cert_file")]
     pub tls_key_file: Option<PathBuf>,
+    /// Passphrase of an encrypted (PKCS#8) STIGMAN_API_TLS_KEY_FILE.
+    #[arg(
+        long,
+        env = "STIGMAN_API_TLS_KEY_PASSPHRASE",
+        requires = "tls_key_file",
+        hide_env_values = true
+    )]
+    pub tls_key_passphrase: Option<String>,
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "STIGMAN_API_MAX_JSON_BODY", default_value_t = 5_242_880)]
     pub max_json_body: usize,
@@ -182,6 +190,12 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGWARD_SCHEDULER_TICK_MS", default_value_t = 60_000,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub scheduler_tick_ms: u64,
+    /// Milliseconds a client may take to send a request's headers (and, on a new connection,
+    /// its first request) before the connection is closed, so slow senders cannot hold
+    /// connections open.
+    #[arg(long, env = "STIGWARD_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
 }
 
 impl ServeConfig {

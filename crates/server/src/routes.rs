@@ -6,8 +6,9 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::handlers::{
-    appdata, asset, collection, collection_report, collection_stream, collection_task, job,
-    metrics, operation, operation_info, review, review_history, stig, user,
+    appdata, asset, checklist, collection, collection_archive, collection_report,
+    collection_stream, collection_task, finding, job, metrics, operation, operation_info, review,
+    review_history, stig, user,
 };
 use crate::state::AppState;
 
@@ -74,11 +75,29 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .put(collection::put_collection_metadata_value)
                 .delete(collection::delete_collection_metadata_key),
         )
+        .route(
+            "/collections/{collectionId}/archive/ckl",
+            post(collection_archive::post_ckl_archive_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/archive/cklb",
+            post(collection_archive::post_cklb_archive_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/archive/xccdf",
+            post(collection_archive::post_xccdf_archive_by_collection),
+        )
+        .route(
+            "/collections/{collectionId}/checklists/{benchmarkId}/{revisionStr}",
+            get(checklist::get_checklist_by_collection_stig),
+        )
         .route("/collections/{collectionId}/clone", post(collection_stream::clone_collection))
         .route(
             "/collections/{collectionId}/export-to/{dstCollectionId}",
             post(collection_stream::export_to_collection),
         )
+        .route("/collections/{collectionId}/findings", get(finding::get_findings_by_collection))
+        .route("/collections/{collectionId}/poam", get(finding::get_poam_by_collection))
         // Metrics (the static `meta` segment wins over `{collectionId}`)
         .route(
             "/collections/{collectionId}/metrics/detail",
@@ -195,6 +214,10 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .delete(collection_task::delete_collection_task_config_review_aging),
         )
         .route(
+            "/collections/{collectionId}/tasks/{taskName}/output",
+            get(collection_task::get_collection_task_output),
+        )
+        .route(
             "/collections/{collectionId}/unreviewed/assets",
             get(collection_report::get_unreviewed_assets_by_collection),
         )
@@ -217,6 +240,11 @@ pub fn api_routes(max_upload: usize) -> Router<AppState> {
                 .patch(asset::update_asset)
                 .put(asset::replace_asset)
                 .delete(asset::delete_asset),
+        )
+        .route("/assets/{assetId}/checklists", get(checklist::get_checklist_by_asset))
+        .route(
+            "/assets/{assetId}/checklists/{benchmarkId}/{revisionStr}",
+            get(checklist::get_checklist_by_asset_stig),
         )
         .route(
             "/assets/{assetId}/metadata",
@@ -318,11 +346,17 @@ pub const OPERATIONS: &[&str] = &[
     "getCollections",
     "createCollection",
     "getCollection",
+    "postCklArchiveByCollection",
+    "postCklbArchiveByCollection",
+    "postXccdfArchiveByCollection",
+    "getChecklistByCollectionStig",
     "cloneCollection",
     "exportToCollection",
     "updateCollection",
     "replaceCollection",
     "deleteCollection",
+    "getFindingsByCollection",
+    "getPoamByCollection",
     "getGrantsByCollection",
     "postGrantsByCollection",
     "getGrantByCollectionGrant",
@@ -385,6 +419,7 @@ pub const OPERATIONS: &[&str] = &[
     "getCollectionTaskConfigReviewAging",
     "putCollectionTaskConfigReviewAging",
     "deleteCollectionTaskConfigReviewAging",
+    "getCollectionTaskOutput",
     "getUnreviewedAssetsByCollection",
     "getUnreviewedRulesByCollection",
     "getEffectiveAclByCollectionUser",
@@ -395,6 +430,8 @@ pub const OPERATIONS: &[&str] = &[
     "updateAsset",
     "replaceAsset",
     "deleteAsset",
+    "getChecklistByAsset",
+    "getChecklistByAssetStig",
     "getAssetMetadata",
     "patchAssetMetadata",
     "putAssetMetadata",

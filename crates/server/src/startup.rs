@@ -10,6 +10,7 @@ use stigward_auth::{Issuer, Verifier, VerifierConfig};
 use stigward_storage::Store;
 
 use crate::config::{ServeConfig, StoreConfig};
+use crate::ops::request_stats::RequestStats;
 use crate::ops::state::{ApiStatus, Dependency};
 use crate::state::{system_clock, AppState};
 
@@ -69,6 +70,7 @@ pub async fn build_state(config: ServeConfig) -> anyhow::Result<AppState> {
         verifier,
         issuer,
         clock: system_clock,
+        requests: Arc::new(RequestStats::for_definition(&definition)),
         definition: Arc::new(definition),
         status,
     })

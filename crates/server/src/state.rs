@@ -6,6 +6,7 @@ use stigward_auth::{ClaimPaths, Issuer, Verifier};
 use stigward_storage::Store;
 
 use crate::config::ServeConfig;
+use crate::ops::request_stats::RequestStats;
 use crate::ops::state::ApiStatus;
 
 /// Reads the current time as epoch seconds. Handlers read it once per request.
@@ -28,4 +29,6 @@ pub struct AppState {
     pub definition: Arc<serde_json::Value>,
     /// The API state machine (`GET /op/state`, the 503 gate, SSE).
     pub status: ApiStatus,
+    /// Request statistics reported by `GET /op/appinfo`.
+    pub requests: Arc<RequestStats>,
 }

@@ -358,3 +358,272 @@ async fn unreviewed_reports_use_the_current_revision_not_the_pinned_one() {
     );
     fx.server.stop().await;
 }
+
+/// Runs the system job "Update Aged Reviews" and waits for it to finish; returns the run id.
+async fn run_aging(fx: &Fixture) -> String {
+    let (status, started) =
+        fx.server.send("POST", &fx.admin, "/jobs/4/runs?elevate=true", Value::Null).await;
+    assert_eq!(status, 200, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    let path = format!("/jobs/runs/{run_id}?elevate=true");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, run) = fx.server.get(&fx.admin, &path).await;
+        if run["state"] != "running" {
+            assert_eq!(run["state"], "completed", "{run}");
+            return run_id;
+        }
+        assert!(std::time::Instant::now() < deadline, "aging run still running");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// One review as the test sees it: (result, status, status text, username, status username).
+type Seen = (String, String, Value, String, String);
+
+async fn review_of(fx: &Fixture, asset: &str, rule_id: &str) -> Option<Seen> {
+    let path = fx.path(&format!("/reviews/{}/{rule_id}", fx.assets[asset]));
+    let (status, review) = fx.server.get(&fx.admin, &path).await;
+    if status == 204 || review.is_null() {
+        return None;
+    }
+    assert_eq!(status, 200, "{review}");
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    Some((
+        text(&review["result"]),
+        text(&review["status"]["label"]),
+        review["status"]["text"].clone(),
+        text(&review["username"]),
+        text(&review["status"]["user"]["username"]),
+    ))
+}
+
+#[tokio::test]
+async fn review_aging_applies_each_rule_in_order_and_reports_per_collection() {
+    const CHROME: &str = "U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml";
+    let vpn = BenchmarkFile::read(VPN);
+    let chrome = BenchmarkFile::read(CHROME);
+    let (v, c) = (vpn.benchmark_id.as_str(), chrome.benchmark_id.as_str());
+    let fx = Fixture::start(
+        &[VPN, CHROME],
+        &[("gw", &[v, c], &["web"]), ("fw", &[v], &[]), ("gone", &[v], &["web"])],
+    )
+    .await;
+    let r: Vec<&str> = vpn.rules.iter().map(|r| r.rule_id.as_str()).collect();
+    let o: Vec<&str> = chrome.rules.iter().map(|r| r.rule_id.as_str()).collect();
+    let now = chrono::Utc::now().timestamp();
+    let (recent, old, ancient) = (now - 10, now - 5_000, now - 2_000_000);
+
+    // (asset, rule, result, status, ts, status ts)
+    let reviews = [
+        ("gw", r[0], "pass", "submitted", old, old),
+        ("gw", r[1], "fail", "saved", old, old),
+        ("gw", r[2], "pass", "saved", recent, recent),
+        ("gw", r[3], "pass", "saved", ancient, ancient),
+        ("gw", o[0], "pass", "saved", recent, old),
+        ("gw", o[1], "notchecked", "saved", recent, old),
+        ("gw", o[2], "notapplicable", "saved", ancient, ancient),
+        ("fw", r[0], "pass", "saved", old, old),
+        ("fw", r[1], "pass", "saved", recent, recent),
+        ("gone", r[0], "pass", "saved", ancient, ancient),
+    ];
+    for (asset, rule, result, status, ts, status_ts) in reviews {
+        let path = fx.path(&format!("/reviews/{}", fx.assets[asset]));
+        let item = json!([{"ruleId": rule, "result": result, "detail": "why", "comment": "noted",
+            "status": status}]);
+        let (code, body) = fx.server.send("POST", &fx.admin, &path, item).await;
+        assert_eq!((code, &body["affected"]["inserted"]), (200, &json!(1)), "{body}");
+        sqlx::query(
+            "UPDATE review SET ts = $1, status_ts = $2, touch_ts = $3
+             WHERE asset_id = $4 AND rule_id = $5",
+        )
+        .bind(ts)
+        .bind(status_ts)
+        .bind(ts.max(status_ts))
+        .bind(fx.assets[asset].parse::<i64>().unwrap())
+        .bind(rule)
+        .execute(fx.server.state.store.pool())
+        .await
+        .unwrap();
+    }
+    let path = format!("/assets/{}", fx.assets["gone"]);
+    let (status, _) = fx.server.send("DELETE", &fx.admin, &path, Value::Null).await;
+    assert_eq!(status, 200);
+
+    let rules = json!([
+        {"title": "fw", "triggerField": "ts", "triggerInterval": 1000, "triggerAction": "delete",
+         "enabled": true, "target": {"assetId": fx.assets["fw"]}},
+        {"triggerField": "touchTs", "triggerInterval": 1000, "triggerAction": "update",
+         "updateField": "result", "updateValue": "informational", "enabled": true,
+         "target": {"labelId": fx.label_id().await, "benchmarkId": v}},
+        {"triggerField": "statusTs", "triggerInterval": 1000, "triggerAction": "update",
+         "updateField": "status", "updateValue": "submitted", "enabled": true,
+         "target": {"benchmarkId": c}},
+        {"triggerField": "ts", "triggerInterval": 0, "triggerAction": "delete", "enabled": false},
+        {"triggerField": "ts", "triggerInterval": 1_000_000, "triggerAction": "delete",
+         "enabled": true},
+    ]);
+    let config = fx.path("/tasks/review-aging/config");
+    let (status, body) = fx.server.send("PUT", &fx.admin, &config, rules).await;
+    assert_eq!(status, 200, "{body}");
+    let before_history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM review_history")
+        .fetch_one(fx.server.state.store.pool())
+        .await
+        .unwrap();
+    let run_id = run_aging(&fx).await;
+
+    // rule 1 removed fw's old review; rule 2 aged gw's VPN results (the submitted one drops to
+    // saved); rule 3 submitted the assessed Chrome reviews and could not submit notchecked;
+    // rule 4 is disabled; rule 5 removed what was still ancient by ts (not r[3], which rule 2
+    // had just touched); the deleted asset's review was left alone
+    let task = "_task_ReviewAging";
+    let reset = json!("Review change triggered status update");
+    let aged = |status: &str, text: Value, status_user: &str| -> Option<Seen> {
+        Some(("informational".into(), status.into(), text, task.into(), status_user.into()))
+    };
+    assert_eq!(review_of(&fx, "fw", r[0]).await, None);
+    assert_eq!(review_of(&fx, "fw", r[1]).await.unwrap().0, "pass");
+    assert_eq!(review_of(&fx, "gw", r[0]).await, aged("saved", reset.clone(), task));
+    assert_eq!(review_of(&fx, "gw", r[1]).await, aged("saved", Value::Null, "admin"));
+    assert_eq!(review_of(&fx, "gw", r[2]).await.unwrap().0, "pass");
+    assert_eq!(review_of(&fx, "gw", r[3]).await, aged("saved", Value::Null, "admin"));
+    let submitted =
+        Some(("pass".into(), "submitted".into(), Value::Null, "admin".into(), task.into()));
+    assert_eq!(review_of(&fx, "gw", o[0]).await, submitted);
+    assert_eq!(review_of(&fx, "gw", o[1]).await.unwrap().1, "saved");
+    assert_eq!(review_of(&fx, "gw", o[2]).await, None);
+    let gone: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM review WHERE asset_id = $1")
+        .bind(fx.assets["gone"].parse::<i64>().unwrap())
+        .fetch_one(fx.server.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+
+    // each update kept the review as it was in its history (gw r0, r1, r3 and o0; o2's went
+    // with it)
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM review_history")
+        .fetch_one(fx.server.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(history - before_history, 4);
+    let path = fx.path(&format!("/reviews/{}/{}?projection=history", fx.assets["gw"], r[0]));
+    let (_, review) = fx.server.get(&fx.admin, &path).await;
+    let last = review["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((&last["result"], &last["status"]["label"]), (&json!("pass"), &json!("submitted")));
+
+    // the collection's output has a line per enabled rule; the run's own output the summary
+    let output = fx.path("/tasks/review-aging/output");
+    let (status, lines) = fx.server.get(&fx.admin, &output).await;
+    assert_eq!(status, 200, "{lines}");
+    let messages: Vec<&str> =
+        lines.as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        messages,
+        [
+            "rule 1 \"fw\": deleted 1 reviews",
+            "rule 2: set result informational on 3 reviews",
+            "rule 3: set status submitted on 2 reviews, left 1 unchanged (status is not allowed for the result)",
+            "rule 5: deleted 1 reviews",
+        ]
+    );
+    let first = &lines[0];
+    assert_eq!(first["collectionId"], json!(fx.cid.parse::<i64>().unwrap()));
+    assert_eq!(
+        (&first["task"], &first["taskId"], &first["type"]),
+        (&json!("ReviewAging"), &json!("5"), &json!("info"))
+    );
+    let seqs: Vec<i64> =
+        lines.as_array().unwrap().iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let (_, run_lines) =
+        fx.server.get(&fx.admin, &format!("/jobs/runs/{run_id}/output?elevate=true")).await;
+    let run_messages: Vec<&str> =
+        run_lines.as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        run_messages,
+        [
+            "aged the reviews of 1 collections: 2 deleted, 5 updated, 1 left unchanged",
+            "task started"
+        ]
+    );
+
+    // a second run finds only the review it cannot submit
+    run_aging(&fx).await;
+    let (_, lines) = fx.server.get(&fx.admin, &output).await;
+    let messages: Vec<&str> =
+        lines.as_array().unwrap()[4..].iter().map(|l| l["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        messages,
+        [
+            "rule 1 \"fw\": deleted 0 reviews",
+            "rule 2: set result informational on 0 reviews",
+            "rule 3: set status submitted on 0 reviews, left 1 unchanged (status is not allowed for the result)",
+            "rule 5: deleted 0 reviews",
+        ]
+    );
+    fx.server.stop().await;
+}
+
+#[tokio::test]
+async fn collection_task_output_needs_manage_and_filters_by_time() {
+    let vpn = BenchmarkFile::read(VPN);
+    let v = vpn.benchmark_id.as_str();
+    let fx = Fixture::start(&[VPN], &[("gw", &[v], &[])]).await;
+    let output = fx.path("/tasks/review-aging/output");
+    let (status, body) = fx.server.get(&fx.admin, &output).await;
+    assert_eq!((status, body), (200, json!([])));
+
+    let rule = json!([{"triggerField": "ts", "triggerInterval": 0, "triggerAction": "delete",
+        "enabled": true}]);
+    let config = fx.path("/tasks/review-aging/config");
+    let (status, _) = fx.server.send("PUT", &fx.admin, &config, rule).await;
+    assert_eq!(status, 200);
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    run_aging(&fx).await;
+    let after = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let (status, lines) = fx.server.get(&fx.admin, &output).await;
+    assert_eq!(status, 200, "{lines}");
+    assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
+    assert_eq!(lines[0]["message"], "rule 1: deleted 0 reviews");
+
+    // start and end are inclusive bounds on the line's time
+    let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let window = |start: String, end: String| format!("{output}?start={start}&end={end}");
+    let (_, lines) = fx.server.get(&fx.admin, &window(iso(before), iso(after))).await;
+    assert_eq!(lines.as_array().unwrap().len(), 1);
+    let ts = lines[0]["ts"].as_str().unwrap().to_string();
+    let (_, lines) = fx.server.get(&fx.admin, &window(ts.clone(), ts)).await;
+    assert_eq!(lines.as_array().unwrap().len(), 1, "inclusive at both ends");
+    let (_, lines) = fx.server.get(&fx.admin, &format!("{output}?end={}", iso(before))).await;
+    assert_eq!(lines, json!([]));
+    let (_, lines) = fx.server.get(&fx.admin, &format!("{output}?start={}", iso(after))).await;
+    assert_eq!(lines, json!([]));
+
+    // Manage reads; Full, no grant and a missing collection are refused
+    let (manager, _) = fx.grant("manager", 3).await;
+    let (full, _) = fx.grant("full", 2).await;
+    let stranger = fx.server.token("stranger", &[]);
+    let (status, lines) = fx.server.get(&manager, &output).await;
+    assert_eq!((status, lines.as_array().map(Vec::len)), (200, Some(1)));
+    for token in [&full, &stranger] {
+        let (status, body) = fx.server.get(token, &output).await;
+        assert_eq!(status, 403, "{body}");
+    }
+    let (status, _) =
+        fx.server.get(&fx.admin, "/collections/99999/tasks/review-aging/output").await;
+    assert_eq!(status, 403);
+
+    // bad input gets the error body
+    for path in [
+        fx.path("/tasks/other-task/output"),
+        format!("{output}?start=yesterday"),
+        format!("{output}?end=2024-13-01T00:00:00Z"),
+        format!("{output}?bogus=1"),
+        "/collections/x/tasks/review-aging/output".to_string(),
+    ] {
+        let (status, body) = fx.server.get(&fx.admin, &path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    fx.server.stop().await;
+}

@@ -616,6 +616,97 @@ async fn clone_of_100_000_reviews_completes() {
     server.stop().await;
 }
 
+/// Sends a streamed POST over a raw socket, reads until the first NDJSON line has arrived, then
+/// drops the connection; returns that line.
+async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = server.root.rsplit(':').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let body = body.to_string();
+    let request = format!(
+        "POST /api{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let line = loop {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the server closed the stream: {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&received).to_string();
+        let Some(head) = text.find("\r\n\r\n") else { continue };
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        let rest = &text[head..];
+        // the body is chunked: a size line, then the JSON line itself
+        if let (Some(start), Some(end)) = (rest.find('{'), rest.find("}\n")) {
+            break serde_json::from_str::<Value>(&rest[start..=end]).unwrap();
+        }
+    };
+    drop(stream);
+    line
+}
+
+/// Waits until the server's streamed work has ended: on SQLite it holds the store's writer
+/// turn from before its first line to its end; on PostgreSQL its transaction shows in
+/// `pg_stat_activity` until it commits or rolls back.
+async fn wait_for_writers(server: &TestServer) {
+    drop(server.state.store.begin_write().await.unwrap());
+    if !common::backend_is_postgres() {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let busy = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND pid <> pg_backend_pid() AND xact_start IS NOT NULL";
+    while count(server, busy).await > 0 {
+        assert!(Instant::now() < deadline, "a transaction is still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Row counts of the tables a clone or an export writes.
+async fn table_counts(server: &TestServer) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "collection",
+        "collection_grant",
+        "collection_grant_acl",
+        "collection_label",
+        "asset",
+        "collection_label_asset_map",
+        "stig_asset_map",
+        "review",
+        "review_history",
+    ] {
+        out.push(count(server, &format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_clone_whose_client_hangs_up_mid_stream_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 5).await;
+    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let before = table_counts(&server).await;
+
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Interrupted", "description": null});
+    let first = post_then_hang_up(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["step"], &first["stepName"]), (&1.into(), &"cloneCollection".into()));
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let named = "SELECT COUNT(*) FROM collection WHERE name = 'Interrupted'";
+    assert_eq!(count(&server, named).await, 0);
+    // the server is fine: the same clone over a connection that stays completes
+    let body = serde_json::json!({"name": "Interrupted", "description": null});
+    let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
+    assert_eq!(lines.last().unwrap()["stage"], "result");
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Export-to
 
@@ -799,6 +890,121 @@ async fn export_to_needs_manage_on_the_destination() {
     server.stop().await;
 }
 
+/// Every asset of the source as an export selection.
+async fn all_assets(server: &TestServer, source: &Source) -> Value {
+    let path = format!("/collections/{}?projection=assets", source.collection_id);
+    let (_, collection) = server.get(&source.admin, &path).await;
+    let items = collection["assets"].as_array().unwrap().iter();
+    Value::Array(items.map(|a| serde_json::json!({"assetId": a["assetId"]})).collect())
+}
+
+#[tokio::test]
+async fn an_export_whose_client_hangs_up_mid_stream_leaves_the_destination_as_it_was() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 30).await;
+    insert_rule_reviews(&server, &source.collection_id, 43, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let first = post_then_hang_up(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+    assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn export_to_streams_its_progress_before_it_ends() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 30).await;
+    insert_rule_reviews(&server, &source.collection_id, 43, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let body = all_assets(&server, &source).await;
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let mut lines = post_stream(&server, &source.admin, &path, body).await;
+    let first = lines.next().await.unwrap();
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    // nothing is committed yet: the line came while the export was still at work
+    assert_eq!(count(&server, &assets).await, 0);
+
+    let started = Instant::now();
+    let rest = lines.rest().await;
+    println!("the export ended {:?} after its first line", started.elapsed());
+    let exported: Vec<i64> = rest
+        .iter()
+        .filter(|l| l["stage"] == "reviews")
+        .map(|l| l["reviewsExported"].as_i64().unwrap())
+        .collect();
+    assert_eq!(exported, [0, 30 * 43]);
+    let last = rest.last().unwrap();
+    assert_eq!(last["stage"], "result", "{last}");
+    assert_eq!(last["counts"]["reviewsInserted"], 30 * 43);
+    assert_eq!(count(&server, &assets).await, 30);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_restricted_caller_exports_only_the_reviews_its_acl_reads() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 3).await;
+    insert_rule_reviews(&server, &source.collection_id, 4, 3, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let source_id: i64 = source.collection_id.parse().unwrap();
+    let (carol, grant_id) = server.grant_in(source_id, "carol", 1).await;
+    server.grant_in(destination.parse().unwrap(), "carol", 3).await;
+    let readable = "SELECT asset_id FROM asset WHERE name = 'host-001' AND collection_id = $1";
+    let readable: i64 = sqlx::query_scalar(readable)
+        .bind(source_id)
+        .fetch_one(server.state.store.pool())
+        .await
+        .unwrap();
+    server.acl_on(grant_id, readable, &source.benchmark_id, "r").await;
+
+    // carol asks for every asset; her ACL reads host-001's STIG only
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let lines = post_stream(&server, &carol, &path, body).await.rest().await;
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 1, "stigsMapped": 1, "reviewsInserted": 4, "reviewsUpdated": 0})
+    );
+    let exported = review_rows(&server, &destination).await;
+    let expected: Vec<_> = review_rows(&server, &source.collection_id)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == "host-001")
+        .map(|r| (r.0, r.1, r.2, r.3))
+        .collect();
+    assert_eq!(exported.into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect::<Vec<_>>(), expected);
+    assert_eq!(expected.len(), 4);
+
+    // an asset with no readable pair exports nothing; without a grant the source is refused
+    let hidden = "SELECT asset_id FROM asset WHERE name = 'host-000' AND collection_id = $1";
+    let hidden: i64 = sqlx::query_scalar(hidden)
+        .bind(source_id)
+        .fetch_one(server.state.store.pool())
+        .await
+        .unwrap();
+    let none = serde_json::json!([{"assetId": hidden.to_string()}]);
+    let lines = post_stream(&server, &carol, &path, none.clone()).await.rest().await;
+    assert_eq!(
+        lines.last().unwrap()["counts"],
+        serde_json::json!({"assetsCreated": 0, "stigsMapped": 0, "reviewsInserted": 0, "reviewsUpdated": 0})
+    );
+    assert_eq!(review_rows(&server, &destination).await.len(), 4);
+    let stranger = server.token("stranger", &[]);
+    let (status, _) = server.send("POST", &stranger, &path, none).await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TLS and proxies
 
@@ -918,6 +1124,91 @@ async fn native_tls_serves_the_api_and_sse_and_shuts_down_cleanly() {
     server.stop().await;
 }
 
+impl Certificates {
+    /// The server key encrypted as PKCS#8 (AES-256-CBC, PBKDF2) under `passphrase`.
+    fn encrypted_key(&self, passphrase: &str) -> String {
+        let out = std::process::Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "server.key"])
+            .args(["-out", "server-encrypted.key", "-passout", &format!("pass:{passphrase}")])
+            .current_dir(self.dir.path())
+            .output()
+            .expect("openssl on PATH");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let path = self.path("server-encrypted.key");
+        let pem = std::fs::read_to_string(&path).unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{pem}");
+        path
+    }
+}
+
+#[tokio::test]
+async fn an_encrypted_tls_key_is_opened_with_its_passphrase() {
+    let certs = Certificates::make();
+    let cert = certs.path("server.pem");
+    let key = certs.encrypted_key("correct horse");
+    let server = TestServer::start_with(&[
+        "--tls-cert-file",
+        &cert,
+        "--tls-key-file",
+        &key,
+        "--tls-key-passphrase",
+        "correct horse",
+    ])
+    .await;
+    let state: Value =
+        certs.client().get(server.url("/op/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["currentState"], "available");
+    server.stop().await;
+
+    // a wrong or missing passphrase, or one given for a clear key, is refused with the reason
+    let (cert, clear) = (std::path::Path::new(&cert), certs.path("server.key"));
+    let key = std::path::Path::new(&key);
+    for (key, passphrase, reason) in [
+        (key, Some("wrong"), "could not be decrypted"),
+        (key, None, "set STIGMAN_API_TLS_KEY_PASSPHRASE"),
+        (std::path::Path::new(&clear), Some("correct horse"), "the key is not encrypted"),
+    ] {
+        let err = stigward::tls::load(cert, key, passphrase).await.err().unwrap().to_string();
+        assert!(err.contains(reason), "{err}");
+        assert!(err.contains(&key.display().to_string()), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_slow_to_send_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(&["--header-read-timeout-ms", "300"]).await;
+    let address = format!("127.0.0.1:{}", server.root.rsplit(':').next().unwrap());
+
+    // a slowloris client: a header line every 100 ms, never the blank line that ends them
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /api/op/state HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    let dribble = async {
+        for i in 0.. {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), dribble)
+        .await
+        .expect("the server closes the connection of a client that never ends its headers");
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+
+    // a connection that sends nothing at all is closed too
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+
+    // a client that sends its request promptly is served
+    let (status, state) = server.get("", "/op/state").await;
+    assert_eq!((status, &state["currentState"]), (200, &"available".into()));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn urls_in_documents_follow_the_forwarding_headers() {
     let server = TestServer::start().await;
@@ -982,6 +1273,35 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
     let bob = info["users"]["userInfo"][source.bob_id.as_str()].clone();
     assert_eq!((bob["username"].as_str(), bob["roles"]["full"].as_i64()), (Some("bob"), Some(1)));
 
+    // what each grant reaches: Owner and Full every assignment (bob's ACL rule only narrows
+    // his access to read), a Restricted grant what its ACL reads
+    let cid: i64 = source.collection_id.parse().unwrap();
+    let (_, carol_grant) = server.grant_in(cid, "carol", 1).await;
+    let host = "SELECT asset_id FROM asset WHERE name = 'host-001'";
+    let host: i64 = sqlx::query_scalar(host).fetch_one(server.state.store.pool()).await.unwrap();
+    server.acl_on(carol_grant, host, &source.benchmark_id, "r").await;
+    let (_, info) = server.get(&source.admin, "/op/appinfo?elevate=true").await;
+    let grants = info["collections"][source.collection_id.as_str()]["grants"].as_object().unwrap();
+    let mut reach: Vec<(String, i64, i64, i64, i64)> = grants
+        .values()
+        .map(|g| {
+            let n = |key: &str| g[key].as_i64().unwrap();
+            let role = g["role"].as_str().unwrap().to_string();
+            (
+                role,
+                n("uniqueStigs"),
+                n("uniqueAssets"),
+                n("uniqueStigsDisabled"),
+                n("uniqueAssetsDisabled"),
+            )
+        })
+        .collect();
+    reach.sort();
+    let expected = [("full", 1, 2, 1, 1), ("owner", 1, 2, 1, 1), ("restricted", 1, 1, 0, 0)];
+    let expected: Vec<_> =
+        expected.iter().map(|(r, a, b, c, d)| (r.to_string(), *a, *b, *c, *d)).collect();
+    assert_eq!(reach, expected);
+
     let (_, counted) =
         server.get(&source.admin, "/op/appinfo?elevate=true&includeRowCounts=true").await;
     assert_eq!(counted["mysql"]["tables"]["review"]["rowCount"], 21);
@@ -1001,6 +1321,80 @@ async fn appinfo_counts_collections_assets_reviews_and_tables() {
         let (status, _) = server.get(&source.admin, &format!("{path}?elevate=true&bogus=1")).await;
         assert_eq!(status, 400);
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn appinfo_counts_requests_per_operation() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin", "create_collection"]);
+    let now = chrono::Utc::now().timestamp();
+    let web = server.sign(serde_json::json!({"preferred_username": "webuser", "azp": "web-client",
+        "scope": "stig-manager:user:read stig-manager:collection", "exp": now + 600}));
+    let (_, me) = server.get(&admin, "/user").await;
+    let (_, web_user) = server.get(&web, "/user").await;
+    let (admin_id, web_id) = (id_of(&me, "userId"), id_of(&web_user, "userId"));
+    server.get(&web, "/user").await;
+    let (status, _) =
+        server.get(&web, "/collections?projection=owners&projection=statistics").await;
+    assert_eq!(status, 200);
+    let (status, _) = server.get(&web, "/collections/99999").await;
+    assert_eq!(status, 403);
+    let (status, _) = server.get(&admin, "/collections?elevate=true&projection=owners").await;
+    assert_eq!(status, 200);
+    let health = server.client.get(format!("{}/health/live", server.root)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body =
+        serde_json::json!({"name": "Counted", "grants": [{"userId": admin_id, "roleId": 4}]});
+    let length = body.to_string().len() as i64;
+    let (status, _) = server.send("POST", &admin, "/collections", body).await;
+    assert_eq!(status, 201);
+
+    // eight requests so far, seven of them under /api; this one is counted after it answers
+    let (status, info) = server.get(&admin, "/op/appinfo?elevate=true").await;
+    assert_eq!(status, 200, "{info}");
+    let requests = &info["requests"];
+    assert_eq!((&requests["totalRequests"], &requests["totalApiRequests"]), (&8.into(), &7.into()));
+    let operations = requests["operationIds"].as_object().unwrap();
+    let mut called: Vec<&str> = operations.keys().map(String::as_str).collect();
+    called.sort();
+    assert_eq!(called, ["createCollection", "getCollection", "getCollections", "getUser"]);
+
+    let user = &operations["getUser"];
+    assert_eq!(user["totalRequests"], 3);
+    assert_eq!(user["users"], serde_json::json!({admin_id.clone(): 1, web_id.clone(): 2}));
+    assert_eq!(user["clients"], serde_json::json!({"web-client": 2}));
+    assert_eq!((&user["errors"], &user["elevatedRequests"]), (&serde_json::json!({}), &0.into()));
+    let collections = &operations["getCollections"];
+    assert_eq!(
+        (&collections["totalRequests"], &collections["elevatedRequests"]),
+        (&2.into(), &1.into())
+    );
+    assert_eq!(collections["projections"]["owners"]["totalRequests"], 2);
+    assert_eq!(collections["projections"]["statistics"]["totalRequests"], 1);
+    assert_eq!(operations["getCollection"]["errors"], serde_json::json!({"403": 1}));
+    let created = &operations["createCollection"];
+    assert_eq!(
+        (&created["totalReqLength"], &created["maxReqLength"]),
+        (&length.into(), &length.into())
+    );
+    assert!(created["totalResLength"].as_i64().unwrap() > 0);
+    let mut summed = 0;
+    for (id, op) in operations {
+        let n = |key: &str| op[key].as_i64().unwrap();
+        assert!(
+            n("minDuration") <= n("maxDuration") && n("maxDuration") <= n("totalDuration"),
+            "{id}"
+        );
+        assert!(n("maxDurationUpdates") >= 1 && n("maxDurationUpdates") <= n("totalRequests"));
+        assert!(n("minResLength") <= n("maxResLength"), "{id}");
+        summed += n("totalDuration");
+    }
+    assert!(requests["totalRequestDuration"].as_i64().unwrap() >= summed);
+
+    let (_, info) = server.get(&admin, "/op/appinfo?elevate=true").await;
+    let appinfo = &info["requests"]["operationIds"]["getAppInfo"];
+    assert_eq!((&appinfo["totalRequests"], &appinfo["elevatedRequests"]), (&1.into(), &1.into()));
     server.stop().await;
 }
 

@@ -523,10 +523,13 @@ async fn collection_review_history_lists_counts_and_prunes() {
     fx.server.stop().await;
 }
 
-/// Each accepted write leaves a unique detail; afterwards every target's current review and
-/// history must hold exactly the accepted details, each once.
+/// Batch posts, single PUTs, benchmark imports and STIG detach/re-attach run together. Each
+/// accepted write leaves a unique detail; afterwards every target's current review and history
+/// must hold exactly the accepted details, each once, and every asset must be back on both
+/// STIGs under one default revision per STIG.
 #[tokio::test]
 async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -599,7 +602,8 @@ async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
                         let (status, reply) = fx.server.send("PUT", &fx.admin, &path, body).await;
                         match status {
                             200 | 201 => accepted.push(((a.clone(), r.clone()), detail)),
-                            // a rule briefly unknown while its revision is re-imported
+                            // a rule briefly unknown while its revision is re-imported or
+                            // its STIG detached
                             403 => {}
                             _ => panic!("PUT answered {status}: {reply}"),
                         }
@@ -609,6 +613,7 @@ async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
             accepted
         }));
     }
+    let writing = Arc::new(AtomicBool::new(true));
     let (importer, assigner) = {
         let fx1 = fx.clone();
         let importer = tokio::spawn(async move {
@@ -621,15 +626,30 @@ async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
                 assert_eq!(status, 200, "{body}");
             }
         });
-        let (fx2, assets, other_id) = (fx.clone(), asset_ids.clone(), other.benchmark_id.clone());
+        let (fx2, assets, writing) = (fx.clone(), asset_ids.clone(), writing.clone());
+        let stigs = [b.clone(), other.benchmark_id.clone()];
+        // detaches and re-attaches both STIGs, asset by asset and for the whole collection,
+        // for as long as the writers run
         let assigner = tokio::spawn(async move {
-            for _ in 0..4 {
+            let s = &fx2.server;
+            let mut round = 0;
+            while round < 2 || writing.load(Ordering::SeqCst) {
                 for a in &assets {
-                    let path = format!("/assets/{a}/stigs/{other_id}");
-                    let (status, body) =
-                        fx2.server.send("PUT", &fx2.admin, &path, json!(null)).await;
+                    for stig in &stigs {
+                        let path = format!("/assets/{a}/stigs/{stig}");
+                        let (status, body) = s.send("DELETE", &fx2.admin, &path, json!(null)).await;
+                        assert_eq!(status, 200, "{body}");
+                        let (status, body) = s.send("PUT", &fx2.admin, &path, json!(null)).await;
+                        assert_eq!(status, 200, "{body}");
+                    }
+                }
+                let stig = &stigs[round % 2];
+                let path = fx2.path(&format!("/stigs/{stig}/assets"));
+                for set in [json!([]), json!(assets)] {
+                    let (status, body) = s.send("PUT", &fx2.admin, &path, set).await;
                     assert_eq!(status, 200, "{body}");
                 }
+                round += 1;
             }
         });
         (importer, assigner)
@@ -640,6 +660,7 @@ async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
             accepted.entry(target).or_default().push(detail);
         }
     }
+    writing.store(false, Ordering::SeqCst);
     importer.await.unwrap();
     assigner.await.unwrap();
 
@@ -660,15 +681,29 @@ async fn parallel_writers_lose_no_accepted_write_and_no_assignment() {
     }
     let (_, all) = fx.server.get(&fx.admin, &fx.path("/reviews?rules=all")).await;
     assert_eq!(all.as_array().unwrap().len(), names.len() * 10, "one review per target");
+    // one default revision per mapped STIG, the current one (nothing is pinned), and every
+    // asset back on both STIGs under that revision
+    let (_, mapped) = fx.server.get(&fx.admin, &fx.path("/stigs")).await;
+    let mut defaults = BTreeMap::new();
+    for stig in mapped.as_array().unwrap() {
+        let id = stig["benchmarkId"].as_str().unwrap().to_string();
+        let (_, library) = fx.server.get(&fx.admin, &format!("/stigs/{id}")).await;
+        assert_eq!(stig["revisionStr"], library["lastRevisionStr"], "{id}");
+        assert_eq!(stig["revisionPinned"], false, "{id}");
+        let earlier = defaults.insert(id.clone(), stig["revisionStr"].clone());
+        assert!(earlier.is_none(), "{id} listed twice");
+    }
+    let both = BTreeSet::from([b.clone(), other.benchmark_id.clone()]);
+    assert_eq!(defaults.keys().cloned().collect::<BTreeSet<_>>(), both);
     for a in &asset_ids {
         let (_, asset) = fx.server.get(&fx.admin, &format!("/assets/{a}?projection=stigs")).await;
-        let stigs: BTreeSet<&str> = asset["stigs"]
+        let stigs: BTreeMap<String, Value> = asset["stigs"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["benchmarkId"].as_str().unwrap())
+            .map(|s| (s["benchmarkId"].as_str().unwrap().to_string(), s["revisionStr"].clone()))
             .collect();
-        assert_eq!(stigs, BTreeSet::from([b.as_str(), other.benchmark_id.as_str()]), "{asset}");
+        assert_eq!(stigs, defaults, "{asset}");
     }
     let fx = Arc::try_unwrap(fx).ok().unwrap();
     fx.server.stop().await;

@@ -1,11 +1,13 @@
 //! STIG Manager's portable application data (JSONL, DOMAIN-2 §5.1–5.2) mapped onto Stigward's
 //! schema. Upstream's camelCase columns, MySQL datetimes, JSON-as-text and `Buffer` binaries
-//! become our snake_case columns, epoch seconds, compact JSON and SHA-256 digests. Derived
-//! tables (`current_rev`, and the `default_rev` view) are recomputed, not loaded.
+//! become our snake_case columns, epoch seconds, compact JSON and SHA-256 digests, and back.
+//! Derived tables are recomputed, not loaded: `current_rev`, and the revisions of `default_rev`
+//! (a view here), whose upstream row ids alone are kept.
 
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use futures::TryStreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
@@ -90,8 +92,11 @@ pub fn parse(text: &str) -> std::result::Result<AppData, String> {
 enum Src {
     Int(&'static str),
     Text(&'static str),
-    /// Text that must not be NULL here (upstream allows it).
-    TextOr(&'static str, &'static str),
+    /// Text that must not be NULL here (upstream allows it): NULL is stored as '', and the
+    /// companion column `<ours>_null` (filled by `IsNull`) remembers it for the export.
+    Required(&'static str),
+    /// 1 when the column is NULL.
+    IsNull(&'static str),
     /// MySQL `YYYY-MM-DD HH:MM:SS` → epoch seconds.
     Time(&'static str),
     Json(&'static str),
@@ -159,7 +164,11 @@ const MAPPINGS: &[Mapping] = &[
     Mapping {
         source: "user_group_user_map",
         target: "user_group_user_map",
-        columns: &[("user_group_id", Int("userGroupId")), ("user_id", Int("userId"))],
+        columns: &[
+            ("ugum_id", Int("ugumId")),
+            ("user_group_id", Int("userGroupId")),
+            ("user_id", Int("userId")),
+        ],
         guard: None,
     },
     Mapping {
@@ -206,6 +215,7 @@ const MAPPINGS: &[Mapping] = &[
             ("low_count", Int("lowCount")),
             ("medium_count", Int("mediumCount")),
             ("high_count", Int("highCount")),
+            ("active", Int("active")),
             ("imported", Zero),
         ],
         guard: None,
@@ -213,13 +223,17 @@ const MAPPINGS: &[Mapping] = &[
     Mapping {
         source: "check_content",
         target: "check_content",
-        columns: &[("digest", Sha("content")), ("content", Text("content"))],
+        columns: &[
+            ("cc_id", Int("ccId")),
+            ("digest", Sha("content")),
+            ("content", Text("content")),
+        ],
         guard: None,
     },
     Mapping {
         source: "fix_text",
         target: "fix_text",
-        columns: &[("digest", Sha("text")), ("text", Text("text"))],
+        columns: &[("ft_id", Int("ftId")), ("digest", Sha("text")), ("text", Text("text"))],
         guard: None,
     },
     Mapping {
@@ -235,9 +249,10 @@ const MAPPINGS: &[Mapping] = &[
             ("rule_num", Num("ruleId", 3)),
             ("rule_id", Text("ruleId")),
             ("version", Text("version")),
-            ("title", TextOr("title", "")),
-            // our schema requires a severity; upstream rows may lack one
-            ("severity", TextOr("severity", "")),
+            ("title", Required("title")),
+            ("title_null", IsNull("title")),
+            ("severity", Required("severity")),
+            ("severity_null", IsNull("severity")),
             ("weight", Text("weight")),
             ("vuln_discussion", Text("vulnDiscussion")),
             ("false_positives", Text("falsePositives")),
@@ -260,8 +275,8 @@ const MAPPINGS: &[Mapping] = &[
     Mapping {
         source: "rev_group_rule_cci_map",
         target: "rev_group_rule_cci_map",
-        columns: &[("rgr_id", Int("rgrId")), ("cci", Text("cci"))],
-        guard: Some("EXISTS (SELECT 1 FROM rev_group_rule_map WHERE rgr_id = $1)"),
+        columns: &[("rgrcc_id", Int("rgrccId")), ("rgr_id", Int("rgrId")), ("cci", Text("cci"))],
+        guard: Some("EXISTS (SELECT 1 FROM rev_group_rule_map WHERE rgr_id = $2)"),
     },
     Mapping {
         source: "rule_version_check_digest",
@@ -308,7 +323,11 @@ const MAPPINGS: &[Mapping] = &[
     Mapping {
         source: "collection_label_asset_map",
         target: "collection_label_asset_map",
-        columns: &[("label_id", Int("clId")), ("asset_id", Int("assetId"))],
+        columns: &[
+            ("cla_id", Int("claId")),
+            ("label_id", Int("clId")),
+            ("asset_id", Int("assetId")),
+        ],
         guard: None,
     },
     Mapping {
@@ -388,9 +407,21 @@ const MAPPINGS: &[Mapping] = &[
         source: "collection_rev_map",
         target: "collection_rev_map",
         columns: &[
+            ("cr_id", Int("crId")),
             ("collection_id", Int("collectionId")),
             ("benchmark_id", Text("benchmarkId")),
             ("rev_id", Text("revId")),
+        ],
+        guard: None,
+    },
+    Mapping {
+        // only the row ids: which revision is the default is decided, not loaded
+        source: "default_rev",
+        target: "default_rev_id",
+        columns: &[
+            ("vd_id", Int("vdId")),
+            ("collection_id", Int("collectionId")),
+            ("benchmark_id", Text("benchmarkId")),
         ],
         guard: None,
     },
@@ -404,8 +435,10 @@ const MAPPINGS: &[Mapping] = &[
             ("version", Text("version")),
             ("check_digest", Bytes("checkDigest")),
             ("result_id", Int("resultId")),
-            ("detail", TextOr("detail", "")),
-            ("comment", TextOr("comment", "")),
+            ("detail", Required("detail")),
+            ("detail_null", IsNull("detail")),
+            ("comment", Required("comment")),
+            ("comment_null", IsNull("comment")),
             ("auto_result", Flag("autoResult")),
             ("result_engine", Json("resultEngine")),
             ("metadata", Json("metadata")),
@@ -448,7 +481,7 @@ const MAPPINGS: &[Mapping] = &[
             ("aging_rule_id", Int("ruleId")),
             ("collection_id", Int("collectionId")),
             ("ordinal", Int("ordinal")),
-            ("title", TextOr("title", "")),
+            ("title", Text("title")),
             ("enabled", Flag("enabled")),
             ("trigger_field", Text("triggerField")),
             ("trigger_interval", Int("triggerInterval")),
@@ -464,7 +497,7 @@ const MAPPINGS: &[Mapping] = &[
 ];
 
 /// Tables the file may hold that Stigward derives instead of loading.
-const DERIVED: &[&str] = &["current_rev", "default_rev"];
+const DERIVED: &[&str] = &["current_rev"];
 
 /// The tables holding integer identities, for resetting PostgreSQL's sequences after a load.
 const IDENTITIES: &[(&str, &str)] = &[
@@ -480,6 +513,12 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("review", "review_id"),
     ("review_history", "history_id"),
     ("review_aging_rule", "aging_rule_id"),
+    ("check_content", "cc_id"),
+    ("fix_text", "ft_id"),
+    ("rev_group_rule_cci_map", "rgrcc_id"),
+    ("collection_label_asset_map", "cla_id"),
+    ("user_group_user_map", "ugum_id"),
+    ("collection_rev_map", "cr_id"),
 ];
 
 /// A value ready to bind.
@@ -526,7 +565,8 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
             _ => return Err(bad(table, i, c, "is not an integer")),
         },
         Text(c) => Bind::Text(text(c)?),
-        TextOr(c, default) => Bind::Text(Some(text(c)?.unwrap_or_else(|| default.to_string()))),
+        Required(c) => Bind::Text(Some(text(c)?.unwrap_or_default())),
+        IsNull(c) => Bind::Int(Some(i64::from(get(c).is_null()))),
         Time(c) => Bind::Int(time(c)?),
         Json(c) => match get(c) {
             Value::Null => Bind::Text(None),
@@ -598,10 +638,43 @@ fn swapped_uuid(bytes: &[u8]) -> Option<String> {
     uuid::Uuid::from_slice(&canonical).ok().map(|u| u.to_string())
 }
 
+/// Rows are written, and their progress reported, this many at a time.
+const LOAD_CHUNK: usize = 10_000;
+
+/// One progress record of an import, as upstream reports each statement it runs: a table's
+/// truncation (`value_count` 0), then each chunk of rows written.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadProgress<'a> {
+    pub seq: u64,
+    pub table: &'a str,
+    pub value_count: u64,
+}
+
+/// Hands progress records to the caller; a `false` from it (nobody is listening any more)
+/// cancels the import, which then rolls back.
+struct Progress<'r, F> {
+    report: &'r mut F,
+    seq: u64,
+}
+
+impl<F: FnMut(&LoadProgress) -> bool> Progress<'_, F> {
+    fn send(&mut self, table: &str, value_count: u64) -> Result<()> {
+        self.seq += 1;
+        match (self.report)(&LoadProgress { seq: self.seq, table, value_count }) {
+            true => Ok(()),
+            false => Err(StoreError::Cancelled),
+        }
+    }
+}
+
 impl Store {
     /// Replaces all application data with the file's, in one transaction: on any failure the
-    /// previous data stays. Returns one progress record per step, as upstream streams them.
-    pub async fn replace_app_data(&self, data: &AppData) -> Result<Vec<Value>> {
+    /// previous data stays. `report` sees each step as it completes, before the commit.
+    pub async fn replace_app_data<F>(&self, data: &AppData, report: &mut F) -> Result<()>
+    where
+        F: FnMut(&LoadProgress) -> bool + Send,
+    {
         let by_name: BTreeMap<&str, &AppTable> =
             data.tables.iter().map(|t| (t.name.as_str(), t)).collect();
         if let Some(unknown) = by_name
@@ -610,18 +683,13 @@ impl Store {
         {
             return Err(StoreError::Conflict(format!("unknown table {unknown}")));
         }
-        let mut progress = Vec::new();
+        let mut progress = Progress { report, seq: 0 };
         let mut write = self.begin_write().await?;
         clear(&mut write.tx).await?;
-        let mut seq = 0;
         for mapping in MAPPINGS {
             let Some(table) = by_name.get(mapping.source) else { continue };
-            seq += 1;
-            progress.push(serde_json::json!({"seq": seq, "table": table.name, "valueCount": 0}));
-            let written = load_table(&mut write.tx, mapping, table).await?;
-            seq += 1;
-            progress
-                .push(serde_json::json!({"seq": seq, "table": table.name, "valueCount": written}));
+            progress.send(&table.name, 0)?;
+            load_table(&mut write.tx, mapping, table, &mut progress).await?;
         }
         if let Some(users) = by_name.get("user_data") {
             // status users point at other users: set once every user exists
@@ -648,7 +716,7 @@ impl Store {
             }
         }
         write.commit().await?;
-        Ok(progress)
+        Ok(())
     }
 }
 
@@ -662,12 +730,13 @@ async fn clear(tx: &mut Transaction<'static, Any>) -> Result<()> {
     Ok(())
 }
 
-/// Loads one table; returns the number of rows written (guarded rows may be skipped).
-async fn load_table(
+/// Loads one table, reporting each chunk of rows written (guarded rows may be skipped).
+async fn load_table<F: FnMut(&LoadProgress) -> bool>(
     tx: &mut Transaction<'static, Any>,
     mapping: &Mapping,
     table: &AppTable,
-) -> Result<u64> {
+    progress: &mut Progress<'_, F>,
+) -> Result<()> {
     let names: Vec<&str> = mapping.columns.iter().map(|(c, _)| *c).collect();
     let marks: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
     let statement = format!(
@@ -677,25 +746,29 @@ async fn load_table(
         marks.join(", "),
         mapping.guard.unwrap_or("1 = 1")
     );
-    let mut inserted = 0;
-    for (i, row) in table.rows_as_maps().iter().enumerate() {
-        let mut query = sqlx::query(&statement);
-        for (_, src) in mapping.columns {
-            let value = convert(&table.name, i, row, *src)?;
-            query = match value {
-                Bind::Int(v) => query.bind(v),
-                Bind::Real(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-                Bind::Bytes(v) => query.bind(v),
-            };
+    let rows = table.rows_as_maps();
+    for (chunk_index, chunk) in rows.chunks(LOAD_CHUNK).enumerate() {
+        let mut inserted = 0;
+        for (offset, row) in chunk.iter().enumerate() {
+            let i = chunk_index * LOAD_CHUNK + offset;
+            let mut query = sqlx::query(&statement);
+            for (_, src) in mapping.columns {
+                query = match convert(&table.name, i, row, *src)? {
+                    Bind::Int(v) => query.bind(v),
+                    Bind::Real(v) => query.bind(v),
+                    Bind::Text(v) => query.bind(v),
+                    Bind::Bytes(v) => query.bind(v),
+                };
+            }
+            let done = query
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| StoreError::Conflict(format!("{} row {}: {e}", table.name, i + 1)))?;
+            inserted += done.rows_affected();
         }
-        let done = query
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| StoreError::Conflict(format!("{} row {}: {e}", table.name, i + 1)))?;
-        inserted += done.rows_affected();
+        progress.send(&table.name, inserted)?;
     }
-    Ok(inserted)
+    Ok(())
 }
 
 /// Recomputes the derived tables from the loaded ones.
@@ -744,12 +817,25 @@ mod tests {
     }
 }
 
-/// One exported table: its upstream name, columns (sorted) and rows.
+/// The head of one exported table: its upstream name, columns (sorted) and row count.
 #[derive(Debug, Clone)]
-pub struct ExportTable {
+pub struct TableHead {
     pub name: &'static str,
     pub columns: Vec<&'static str>,
-    pub rows: Vec<Vec<Value>>,
+    pub row_count: i64,
+}
+
+/// What an export writes, in order: the heads of all tables, then each table's head followed
+/// by its rows (each row's values in the order of the head's columns).
+pub enum ExportItem<'a> {
+    Tables(&'a [TableHead]),
+    Table(&'a TableHead),
+    Row(Vec<Value>),
+}
+
+/// Where an export writes. `false` (nobody is reading any more) stops the export.
+pub trait ExportSink: Send {
+    fn write(&mut self, item: ExportItem<'_>) -> impl std::future::Future<Output = bool> + Send;
 }
 
 impl Src {
@@ -757,19 +843,97 @@ impl Src {
     /// values, such as digests and sort numbers, are not exported).
     fn stored(self) -> Option<&'static str> {
         match self {
-            Int(c)
-            | Text(c)
-            | TextOr(c, _)
-            | Time(c)
-            | Json(c)
-            | Flag(c)
-            | Bytes(c)
-            | Uuid(c)
-            | Deferred(c)
-            | Counter(c) => Some(c),
-            Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => None,
+            Int(c) | Text(c) | Required(c) | Time(c) | Json(c) | Flag(c) | Bytes(c) | Uuid(c)
+            | Deferred(c) | Counter(c) => Some(c),
+            Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero | IsNull(_) => None,
         }
     }
+}
+
+/// How one exported table is read: the select list (expression, alias, encoding), in the
+/// order of the upstream columns, and what follows `FROM`.
+struct TableRead {
+    head: TableHead,
+    values: Vec<(String, &'static str, Src)>,
+    from: String,
+    order: String,
+}
+
+impl TableRead {
+    fn of(mapping: &Mapping, name: &'static str, from: &str) -> TableRead {
+        let mut stored: Vec<(&'static str, &'static str, Src)> = mapping
+            .columns
+            .iter()
+            .filter_map(|(ours, src)| src.stored().map(|theirs| (theirs, *ours, *src)))
+            .collect();
+        // upstream lists columns as MySQL sorts names: regardless of case
+        stored.sort_by_key(|(theirs, _, _)| (theirs.to_lowercase(), *theirs));
+        TableRead {
+            head: TableHead {
+                name,
+                columns: stored.iter().map(|(theirs, _, _)| *theirs).collect(),
+                row_count: 0,
+            },
+            values: stored
+                .iter()
+                .map(|(_, ours, src)| (read_as(ours, *src), *ours, *src))
+                .collect(),
+            from: from.to_string(),
+            order: mapping.columns[0].0.to_string(),
+        }
+    }
+
+    /// `default_rev` as the view decides it, with the row ids an import brought.
+    fn default_rev() -> TableRead {
+        let values = [
+            ("d.benchmark_id", "benchmark_id", Text("benchmarkId")),
+            ("d.collection_id", "collection_id", Int("collectionId")),
+            ("d.rev_id", "rev_id", Text("revId")),
+            ("CAST(d.revision_pinned AS BIGINT)", "revision_pinned", Int("revisionPinned")),
+            ("k.vd_id", "vd_id", Int("vdId")),
+        ];
+        TableRead {
+            head: TableHead {
+                name: "default_rev",
+                columns: values.iter().filter_map(|(_, _, src)| src.stored()).collect(),
+                row_count: 0,
+            },
+            values: values.iter().map(|(e, alias, src)| (e.to_string(), *alias, *src)).collect(),
+            from: "default_rev d LEFT JOIN default_rev_id k
+                   ON k.collection_id = d.collection_id AND k.benchmark_id = d.benchmark_id"
+                .into(),
+            order: "d.collection_id, d.benchmark_id".into(),
+        }
+    }
+
+    fn select(&self) -> String {
+        let list: Vec<String> = self.values.iter().map(|(e, a, _)| format!("{e} AS {a}")).collect();
+        format!("SELECT {} FROM {} ORDER BY {}", list.join(", "), self.from, self.order)
+    }
+}
+
+/// The expression reading one of our columns for the export.
+fn read_as(ours: &str, src: Src) -> String {
+    match src {
+        Required(_) => format!("CASE WHEN {ours}_null = 1 THEN NULL ELSE {ours} END"),
+        _ => ours.to_string(),
+    }
+}
+
+/// Every exported table, alphabetically.
+fn export_plan() -> Vec<TableRead> {
+    let mut tables: Vec<TableRead> = MAPPINGS
+        .iter()
+        .filter(|m| m.source != "default_rev")
+        .map(|m| TableRead::of(m, m.source, m.target))
+        .collect();
+    if let Some(revision) = MAPPINGS.iter().find(|m| m.source == "revision") {
+        let only_current = "revision WHERE rev_id IN (SELECT rev_id FROM current_rev)";
+        tables.push(TableRead::of(revision, "current_rev", only_current));
+    }
+    tables.push(TableRead::default_rev());
+    tables.sort_by_key(|t| t.head.name);
+    tables
 }
 
 fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value> {
@@ -780,7 +944,17 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
         Int(_) | Deferred(_) | Counter(_) => {
             row.try_get::<Option<i64>, _>(column)?.map_or(Value::Null, Value::from)
         }
-        Text(_) | TextOr(..) | Json(_) => text(column)?,
+        Text(_) | Required(_) => text(column)?,
+        Json(_) => match row.try_get::<Option<String>, _>(column)? {
+            Some(stored) => {
+                let parsed: Value = serde_json::from_str(&stored)
+                    .map_err(|e| StoreError::Corrupt(format!("{column} is not JSON: {e}")))?;
+                let mut out = String::new();
+                mysql_json(&parsed, &mut out);
+                Value::String(out)
+            }
+            None => Value::Null,
+        },
         Time(_) => match row.try_get::<Option<i64>, _>(column)? {
             Some(t) => Value::String(
                 chrono::DateTime::from_timestamp(t, 0)
@@ -804,8 +978,40 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
             swapped.extend_from_slice(&b[8..16]);
             buffer_value(&swapped)
         }
-        Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero => Value::Null,
+        Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero | IsNull(_) => Value::Null,
     })
+}
+
+/// JSON text as MySQL prints a JSON column, which is how upstream's files hold it: object
+/// keys ordered by length, then bytewise, and a space after each `,` and `:`.
+fn mysql_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push_str(": ");
+                mysql_json(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                mysql_json(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 fn buffer_value(bytes: &[u8]) -> Value {
@@ -817,49 +1023,55 @@ fn buffer_value(bytes: &[u8]) -> Value {
 }
 
 impl Store {
-    /// Every table in STIG Manager's layout, alphabetically, with `current_rev` produced from
-    /// our derived data.
-    // Known shortcoming: upstream surrogate keys we do not keep (ccId, ftId, rgrccId, claId,
-    // ugumId, crId, vdId) and revision `active` are not exported, and stig_asset_map `userIds`
-    // (upstream's restricted users of a checklist) is kept as imported, never derived.
-    pub async fn export_app_data(&self) -> Result<Vec<ExportTable>> {
-        let mut tables = Vec::new();
-        for mapping in MAPPINGS {
-            tables.push(self.export_table(mapping, mapping.target, mapping.source, "").await?);
+    /// Writes every table in STIG Manager's layout to `sink`, rows as they are read, from one
+    /// consistent snapshot (so the row counts written first hold for the rows that follow).
+    // Known shortcoming: stig_asset_map `userIds` (upstream's restricted users of a checklist)
+    // is kept as imported, never derived.
+    pub async fn export_app_data<S: ExportSink>(&self, sink: &mut S) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
         }
-        let revision = MAPPINGS.iter().find(|m| m.source == "revision");
-        if let Some(revision) = revision {
-            let only_current = "WHERE rev_id IN (SELECT rev_id FROM current_rev)";
-            tables
-                .push(self.export_table(revision, "revision", "current_rev", only_current).await?);
+        let mut tables = export_plan();
+        for table in &mut tables {
+            let count = format!("SELECT COUNT(*) FROM {}", table.from);
+            table.head.row_count = sqlx::query_scalar(&count).fetch_one(&mut *tx).await?;
         }
-        tables.sort_by_key(|t| t.name);
-        Ok(tables)
-    }
-
-    async fn export_table(
-        &self,
-        mapping: &Mapping,
-        from: &str,
-        name: &'static str,
-        filter: &str,
-    ) -> Result<ExportTable> {
-        let mut stored: Vec<(&'static str, &'static str, Src)> = mapping
-            .columns
-            .iter()
-            .filter_map(|(ours, src)| src.stored().map(|theirs| (theirs, *ours, *src)))
-            .collect();
-        stored.sort_by_key(|(theirs, _, _)| *theirs);
-        let ours: Vec<&str> = stored.iter().map(|(_, o, _)| *o).collect();
-        let key = mapping.columns[0].0;
-        let statement = format!("SELECT {} FROM {from} {filter} ORDER BY {key}", ours.join(", "));
-        let rows = sqlx::query(&statement).fetch_all(&self.pool).await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let values: Result<Vec<Value>> =
-                stored.iter().map(|(_, o, src)| export_value(row, o, *src)).collect();
-            out.push(values?);
+        let heads: Vec<TableHead> = tables.iter().map(|t| t.head.clone()).collect();
+        if !sink.write(ExportItem::Tables(&heads)).await {
+            return Err(StoreError::Cancelled);
         }
-        Ok(ExportTable { name, columns: stored.iter().map(|(t, _, _)| *t).collect(), rows: out })
+        // default_rev rows no import numbered take the ids after the largest one kept
+        let mut next_vd: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(vd_id), 0) + 1 FROM default_rev_id")
+                .fetch_one(&mut *tx)
+                .await?;
+        for table in &tables {
+            if !sink.write(ExportItem::Table(&table.head)).await {
+                return Err(StoreError::Cancelled);
+            }
+            let select = table.select();
+            let mut rows = sqlx::query(&select).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let mut values = Vec::with_capacity(table.values.len());
+                for (_, alias, src) in &table.values {
+                    let value = match export_value(&row, alias, *src)? {
+                        Value::Null if *alias == "vd_id" => {
+                            next_vd += 1;
+                            Value::from(next_vd - 1)
+                        }
+                        value => value,
+                    };
+                    values.push(value);
+                }
+                if !sink.write(ExportItem::Row(values)).await {
+                    return Err(StoreError::Cancelled);
+                }
+            }
+        }
+        tx.rollback().await?;
+        Ok(())
     }
 }

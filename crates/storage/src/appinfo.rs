@@ -1,16 +1,18 @@
 //! Deployment statistics for `GET /op/appinfo` and `GET /op/appdata/tables`: per-collection
 //! counts, users and groups, and table sizes from each database's own catalogue.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use stigward_domain::Role;
 use stigward_wire::appinfo::{
     AppDataTable, AppInfoCollection, AppInfoGrant, AppInfoGroup, AppInfoTable, AssetStigRanges,
     Grantee, LabelCounts, RoleCounts, RuleCounts,
 };
 
-use crate::{json_column, Dialect, Result, Store};
+use crate::access::{resolve, Access, AclRule, Assignment};
+use crate::{json_column, Dialect, Result, Store, StoreError};
 
 /// A user as appinfo reports it, before the server reads privileges from the claims.
 pub struct UserStats {
@@ -39,6 +41,17 @@ fn role_name(role_id: i64) -> &'static str {
         3 => "manage",
         _ => "owner",
     }
+}
+
+/// How many distinct STIGs and assets among `pairs` a grant with `role` and `rules` reaches.
+fn reach(role: Role, rules: &[AclRule], pairs: &[Assignment]) -> (i64, i64) {
+    let mut stigs = HashSet::new();
+    let mut assets = HashSet::new();
+    for pair in pairs.iter().filter(|p| resolve(role, rules, p) > Access::None) {
+        stigs.insert(pair.benchmark_id.as_str());
+        assets.insert(pair.asset_id);
+    }
+    (stigs.len() as i64, assets.len() as i64)
 }
 
 /// Runs `sql` (collection_id, n) and returns the counts by collection.
@@ -139,7 +152,6 @@ impl Store {
         Ok(out)
     }
 
-    // Known shortcoming: appinfo's per-grant uniqueStigs/uniqueAssets figures are not reported.
     async fn appinfo_grants(
         &self,
     ) -> Result<BTreeMap<i64, (BTreeMap<String, AppInfoGrant>, RoleCounts)>> {
@@ -153,10 +165,20 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
+        let pairs = self.appinfo_pairs().await?;
+        let rules = self.appinfo_acl_rules().await?;
+        let none = (Vec::new(), Vec::new());
         let mut out: BTreeMap<i64, (BTreeMap<String, AppInfoGrant>, RoleCounts)> = BTreeMap::new();
         for row in &rows {
             let role_id: i64 = row.try_get("role_id")?;
-            let entry = out.entry(row.try_get("collection_id")?).or_default();
+            let grant_id: i64 = row.try_get("grant_id")?;
+            let collection_id: i64 = row.try_get("collection_id")?;
+            let role = Role::try_from(role_id).map_err(StoreError::Corrupt)?;
+            let rules = rules.get(&grant_id).map(Vec::as_slice).unwrap_or_default();
+            let (enabled, disabled) = pairs.get(&collection_id).unwrap_or(&none);
+            let (unique_stigs, unique_assets) = reach(role, rules, enabled);
+            let (unique_stigs_disabled, unique_assets_disabled) = reach(role, rules, disabled);
+            let entry = out.entry(collection_id).or_default();
             add_role(&mut entry.1, role_id, 1);
             let grant = AppInfoGrant {
                 role: role_name(role_id),
@@ -169,8 +191,65 @@ impl Store {
                     rw: row.try_get("rw")?,
                     none: row.try_get("none")?,
                 },
+                unique_stigs,
+                unique_assets,
+                unique_stigs_disabled,
+                unique_assets_disabled,
             };
-            entry.0.insert(row.try_get::<i64, _>("grant_id")?.to_string(), grant);
+            entry.0.insert(grant_id.to_string(), grant);
+        }
+        Ok(out)
+    }
+
+    /// Every STIG assignment with its asset's labels, by collection: (enabled, deleted assets).
+    async fn appinfo_pairs(&self) -> Result<BTreeMap<i64, (Vec<Assignment>, Vec<Assignment>)>> {
+        let label_rows = sqlx::query("SELECT asset_id, label_id FROM collection_label_asset_map")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut labels: HashMap<i64, HashSet<i64>> = HashMap::new();
+        for row in &label_rows {
+            labels.entry(row.try_get(0)?).or_default().insert(row.try_get(1)?);
+        }
+        let rows = sqlx::query(
+            "SELECT a.collection_id, a.state, sa.asset_id, sa.benchmark_id FROM stig_asset_map sa
+             JOIN asset a ON a.asset_id = sa.asset_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: BTreeMap<i64, (Vec<Assignment>, Vec<Assignment>)> = BTreeMap::new();
+        for row in &rows {
+            let asset_id: i64 = row.try_get(2)?;
+            let pair = Assignment {
+                asset_id,
+                benchmark_id: row.try_get(3)?,
+                label_ids: labels.get(&asset_id).cloned().unwrap_or_default(),
+            };
+            let entry = out.entry(row.try_get(0)?).or_default();
+            match row.try_get::<String, _>(1)?.as_str() {
+                "enabled" => entry.0.push(pair),
+                _ => entry.1.push(pair),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every grant's ACL rules, by grant.
+    async fn appinfo_acl_rules(&self) -> Result<HashMap<i64, Vec<AclRule>>> {
+        let rows = sqlx::query(
+            "SELECT grant_id, asset_id, benchmark_id, label_id, access FROM collection_grant_acl",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<i64, Vec<AclRule>> = HashMap::new();
+        for row in &rows {
+            let text: String = row.try_get("access")?;
+            out.entry(row.try_get("grant_id")?).or_default().push(AclRule {
+                asset_id: row.try_get("asset_id")?,
+                benchmark_id: row.try_get("benchmark_id")?,
+                label_id: row.try_get("label_id")?,
+                access: Access::parse(&text)
+                    .ok_or_else(|| StoreError::Corrupt(format!("ACL access '{text}'")))?,
+            });
         }
         Ok(out)
     }

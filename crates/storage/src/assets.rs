@@ -159,6 +159,7 @@ impl Store {
             label_ids: labels.iter().map(|l| l.label_id.clone()).collect(),
             labels,
             stigs: if with_stigs { Some(self.asset_stigs(asset_id).await?) } else { None },
+            status_stats: None,
         })
     }
 

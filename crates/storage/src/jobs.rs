@@ -3,8 +3,11 @@
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use stigward_wire::job::{Interval, Job, JobEvent, JobRun, RunOutput, Task, TaskBasic, UserBasic};
+use stigward_wire::job::{
+    CollectionTaskOutput, Interval, Job, JobEvent, JobRun, RunOutput, Task, TaskBasic, UserBasic,
+};
 
+use crate::aging::TaskRun;
 use crate::{Dialect, Result, Store, StoreError};
 
 /// User jobs are numbered from here; lower ids are system jobs.
@@ -421,6 +424,42 @@ impl Store {
         Ok(out)
     }
 
+    /// The output lines a task wrote for a collection, oldest first, with times (epoch
+    /// seconds) between `start` and `end` inclusive.
+    pub async fn collection_task_output(
+        &self,
+        collection_id: i64,
+        task_name: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Vec<CollectionTaskOutput>> {
+        let rows = sqlx::query(
+            "SELECT o.seq, o.ts, o.task_id, t.name, o.type, o.message FROM task_output o
+             JOIN task t ON t.task_id = o.task_id
+             WHERE o.collection_id = $1 AND t.name = $2 AND o.ts >= $3 AND o.ts <= $4
+             ORDER BY o.seq",
+        )
+        .bind(collection_id)
+        .bind(task_name)
+        .bind(start.unwrap_or(i64::MIN))
+        .bind(end.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CollectionTaskOutput {
+                    seq: row.try_get("seq")?,
+                    ts: iso_ms(row.try_get("ts")?),
+                    task_id: row.try_get::<i64, _>("task_id")?.to_string(),
+                    task: row.try_get("name")?,
+                    kind: row.try_get("type")?,
+                    message: row.try_get("message")?,
+                    collection_id,
+                })
+            })
+            .collect()
+    }
+
     /// The built-in tasks by name, each with the schedules of the jobs that run it.
     pub async fn tasks(&self, only_collection_config: bool) -> Result<Vec<Task>> {
         let rows = sqlx::query(
@@ -496,9 +535,9 @@ impl Store {
         write.commit().await
     }
 
-    /// Runs one built-in task's statements; returns what it did, for the run's output.
-    pub async fn run_task_command(&self, command: &str) -> Result<String> {
-        let statements: &[(&str, &str)] = match command {
+    /// Runs one built-in task of a run; returns what it did, for the run's output.
+    pub async fn run_task_command(&self, task: &RunTask, run: TaskRun) -> Result<String> {
+        let statements: &[(&str, &str)] = match task.command.as_str() {
             "wipe-deleted-objects" => &[
                 ("collections", "DELETE FROM collection WHERE state = 'disabled'"),
                 ("assets", "DELETE FROM asset WHERE state = 'disabled'"),
@@ -524,8 +563,7 @@ impl Store {
                 sqlx::query(sql).execute(&self.pool).await?;
                 return Ok("analyzed the review tables".into());
             }
-            // Known shortcoming: review aging rules are stored but not yet applied by this task.
-            "review-aging" => return Ok("review aging is not applied by this version".into()),
+            "review-aging" => return self.age_reviews(&task.name, run).await,
             other => return Err(StoreError::Corrupt(format!("unknown task command {other}"))),
         };
         let mut write = self.begin_write().await?;

@@ -5,10 +5,13 @@
 
 pub mod access;
 pub mod acl;
+pub mod aging;
 pub mod appdata;
 pub mod appinfo;
+pub mod asset_stats;
 pub mod assets;
 pub mod ccis;
+pub mod checklists;
 pub mod clone;
 pub mod collection_stigs;
 pub mod collections;

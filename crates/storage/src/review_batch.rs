@@ -16,7 +16,7 @@ use crate::{Result, Store, StoreError};
 /// At most this many validation errors are listed in a batch response.
 const MAX_ERRORS_LISTED: usize = 50;
 /// Ids per `IN (...)` list.
-const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 /// Rows per multi-row insert (16 parameters each): SQLite statements with thousands of
 /// parameters cost more to prepare than they save (500 rows ran 3.5 times slower than 50).
 const INSERT_ROWS: usize = 50;
@@ -80,17 +80,65 @@ impl UpdateFilter {
     }
 }
 
-/// Text conditions compare without regard to ASCII case, like the MySQL collation upstream
-/// uses. Known shortcoming: `%` and `_` in the value are matched literally, whereas upstream's
-/// unescaped LIKE treats them as wildcards.
+/// Text conditions are SQL LIKE patterns, as upstream builds them without escaping the value:
+/// `contains` is `%value%`, `beginsWith` `value%`, `endsWith` `%value`, `equals` the value
+/// alone. So `%` in the value matches any run of characters, `_` any one character, and a
+/// backslash makes the next character literal (MySQL's default LIKE escape). Case is ignored
+/// for ASCII, like the MySQL collation upstream uses.
 fn text_matches(m: TextMatch, stored: &str, value: &str) -> bool {
-    let (stored, value) = (stored.to_ascii_lowercase(), value.to_ascii_lowercase());
-    match m {
-        TextMatch::Equals => stored == value,
-        TextMatch::Contains => stored.contains(&value),
-        TextMatch::BeginsWith => stored.starts_with(&value),
-        TextMatch::EndsWith => stored.ends_with(&value),
+    let (open_start, open_end) = match m {
+        TextMatch::Equals => (false, false),
+        TextMatch::Contains => (true, true),
+        TextMatch::BeginsWith => (false, true),
+        TextMatch::EndsWith => (true, false),
+    };
+    let mut pattern = Vec::new();
+    if open_start {
+        pattern.push(Like::Any);
     }
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        pattern.push(match c {
+            '%' => Like::Any,
+            '_' => Like::One,
+            '\\' => Like::Char(chars.next().unwrap_or('\\')),
+            c => Like::Char(c),
+        });
+    }
+    if open_end {
+        pattern.push(Like::Any);
+    }
+    let stored: Vec<char> = stored.chars().collect();
+    like(&pattern, &stored)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Like {
+    Any,
+    One,
+    Char(char),
+}
+
+/// Whether `text` matches the whole pattern. `reach[i]` says the pattern read so far can end
+/// just before `text[i]`; each pattern item moves that set forward once, so the work is
+/// pattern length times text length whatever the number of `%`.
+fn like(pattern: &[Like], text: &[char]) -> bool {
+    let mut reach = vec![false; text.len() + 1];
+    reach[0] = true;
+    for item in pattern {
+        let mut next = vec![false; text.len() + 1];
+        for i in 0..=text.len() {
+            match item {
+                Like::Any => next[i] = reach[i] || (i > 0 && next[i - 1]),
+                Like::One => next[i] = i > 0 && reach[i - 1],
+                Like::Char(c) => {
+                    next[i] = i > 0 && reach[i - 1] && text[i - 1].eq_ignore_ascii_case(c)
+                }
+            }
+        }
+        reach = next;
+    }
+    reach[text.len()]
 }
 
 fn time_matches(m: TimeMatch, stored: i64, value: i64) -> bool {
@@ -142,12 +190,13 @@ struct Scene {
     rule_benchmarks: HashMap<String, HashSet<String>>,
 }
 
-struct Pending {
-    asset_id: i64,
-    rule_id: String,
-    key: Key,
-    candidate: Candidate,
-    review_id: Option<i64>,
+/// A review a write will insert (no `review_id`) or update, with what it becomes.
+pub(crate) struct Pending {
+    pub(crate) asset_id: i64,
+    pub(crate) rule_id: String,
+    pub(crate) key: Key,
+    pub(crate) candidate: Candidate,
+    pub(crate) review_id: Option<i64>,
 }
 
 impl Store {
@@ -370,7 +419,7 @@ pub(crate) fn is_retryable(err: &StoreError) -> bool {
     db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01"))
 }
 
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -406,7 +455,7 @@ async fn load_reviews(
 }
 
 /// Prunes each review's history to `max_reviews - 1` rows and records the review as it is now.
-async fn snapshot_histories(
+pub(crate) async fn snapshot_histories(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     review_ids: &[i64],
     max_reviews: i64,
@@ -448,7 +497,7 @@ async fn snapshot_histories(
 /// Updates reviews with multi-row `UPDATE .. FROM (VALUES ..)` statements. A batch update
 /// keeps the review's written rule id; only per-asset writes change it. The casts give every
 /// VALUES column one type on PostgreSQL even where a chunk holds only NULLs.
-async fn update_contents(
+pub(crate) async fn update_contents(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     rows: &[Pending],
 ) -> Result<()> {
@@ -539,4 +588,33 @@ async fn insert_reviews(
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{text_matches, TextMatch};
+
+    #[test]
+    fn text_filters_are_like_patterns() {
+        let cases = [
+            (TextMatch::Contains, "visible to LVL1", "lvl_", true),
+            (TextMatch::Contains, "visible to lvl", "lvl_", false),
+            (TextMatch::Equals, "test\nlvl2", "test_lvl2", true),
+            (TextMatch::Equals, "test lvl2", "test%", true),
+            (TextMatch::Equals, "test lvl2", "test", false),
+            (TextMatch::BeginsWith, "100 percent", "100%percent", true),
+            (TextMatch::BeginsWith, "x100 percent", "100%", false),
+            (TextMatch::EndsWith, "done 50%", "50\\%", true),
+            (TextMatch::EndsWith, "done 500", "50\\%", false),
+            (TextMatch::EndsWith, "done 500", "50%", true),
+            (TextMatch::Contains, "a_b", "a\\_b", true),
+            (TextMatch::Contains, "axb", "a\\_b", false),
+            (TextMatch::Contains, "", "", true),
+            (TextMatch::Equals, "", "%", true),
+            (TextMatch::Equals, "", "_", false),
+        ];
+        for (m, stored, value, hit) in cases {
+            assert_eq!(text_matches(m, stored, value), hit, "{m:?} {stored:?} {value:?}");
+        }
+    }
 }

@@ -331,6 +331,26 @@ pub(crate) async fn snapshot_history(
     Ok(())
 }
 
+/// Deletes reviews by id, with their history (the foreign key cascades); the bulk deletion
+/// path of the review writers.
+pub(crate) async fn delete_reviews(
+    tx: &mut Transaction<'static, Any>,
+    review_ids: &[i64],
+) -> Result<()> {
+    for chunk in review_ids.chunks(crate::review_batch::CHUNK) {
+        let sql = format!(
+            "DELETE FROM review WHERE review_id IN ({})",
+            crate::review_batch::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn engine_text(candidate: &Candidate) -> Option<String> {
     candidate.result_engine.as_ref().filter(|e| !e.is_null()).map(Value::to_string)
 }

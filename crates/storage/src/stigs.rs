@@ -423,7 +423,7 @@ impl Store {
         Ok(out)
     }
 
-    async fn rule_ccis(&self, rev_id: &str) -> Result<BTreeMap<i64, Vec<RuleCci>>> {
+    pub(crate) async fn rule_ccis(&self, rev_id: &str) -> Result<BTreeMap<i64, Vec<RuleCci>>> {
         let rows = sqlx::query(
             "SELECT m.rgr_id, m.cci, c.ap_acronym, c.definition, c.control
              FROM rev_group_rule_cci_map m

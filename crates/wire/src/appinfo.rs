@@ -72,6 +72,12 @@ pub struct AppInfoGrant {
     pub role: &'static str,
     pub grantee: Grantee,
     pub rule_counts: RuleCounts,
+    /// STIGs and assets the grant reaches (through its ACL for a Restricted grant), on
+    /// enabled and on deleted assets.
+    pub unique_stigs: i64,
+    pub unique_assets: i64,
+    pub unique_stigs_disabled: i64,
+    pub unique_assets_disabled: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +100,49 @@ pub struct AppInfoRequests {
     pub total_requests: i64,
     pub total_api_requests: i64,
     pub total_request_duration: i64,
-    pub operation_ids: BTreeMap<String, Value>,
+    pub operation_ids: BTreeMap<String, AppInfoOperation>,
+}
+
+/// One operation's request statistics; durations in milliseconds, lengths in bytes.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfoOperation {
+    pub total_requests: i64,
+    pub total_duration: i64,
+    pub elevated_requests: i64,
+    pub min_duration: i64,
+    pub max_duration: i64,
+    /// How many times `max_duration` was raised.
+    pub max_duration_updates: i64,
+    /// Stigward does not retry requests; kept at zero for the shape's sake.
+    pub retried: i64,
+    pub average_retries: i64,
+    pub total_res_length: i64,
+    pub min_res_length: i64,
+    pub max_res_length: i64,
+    pub total_req_length: i64,
+    pub min_req_length: i64,
+    pub max_req_length: i64,
+    /// By `projection` value.
+    pub projections: BTreeMap<String, AppInfoProjection>,
+    /// Requests by the token's client (`azp`).
+    pub clients: BTreeMap<String, i64>,
+    /// Requests by user id.
+    pub users: BTreeMap<String, i64>,
+    /// Responses by error status code.
+    pub errors: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfoProjection {
+    pub total_requests: i64,
+    pub min_duration: i64,
+    pub max_duration: i64,
+    pub total_duration: i64,
+    pub retried: i64,
+    pub average_retries: i64,
+    pub average_duration: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -60,6 +60,24 @@ pub struct Asset {
     pub labels: Vec<LabelRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stigs: Option<Vec<AssetStig>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_stats: Option<AssetStatusStats>,
+}
+
+/// The `statusStats` projection: review statuses over the asset's STIGs at their default
+/// revisions. The sums are null when no STIG counts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetStatusStats {
+    pub stig_count: i64,
+    pub rule_count: Option<i64>,
+    pub accepted_count: Option<i64>,
+    pub rejected_count: Option<i64>,
+    pub submitted_count: Option<i64>,
+    pub saved_count: Option<i64>,
+    /// `YYYY-MM-DDTHH:MM:SSZ`
+    pub min_ts: Option<String>,
+    pub max_ts: Option<String>,
 }
 
 /// One asset of a batch create; the collection comes from the path.

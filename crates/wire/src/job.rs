@@ -99,6 +99,21 @@ pub struct RunOutput {
     pub message: String,
 }
 
+/// A collection-scoped output line (`getCollectionTaskOutput`): unlike a run's output, `seq`
+/// is the global sequence and the collection id is a number.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionTaskOutput {
+    pub seq: i64,
+    pub ts: String,
+    pub task_id: String,
+    pub task: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    pub collection_id: i64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobCreate {

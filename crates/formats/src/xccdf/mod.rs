@@ -2,10 +2,12 @@
 
 mod description;
 mod read;
+mod results;
 
 use serde::Serialize;
 
 pub use read::parse_benchmark;
+pub use results::{parse_results, XccdfResults, XccdfRuleResult};
 
 /// One revision of a STIG, as found in one XCCDF document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

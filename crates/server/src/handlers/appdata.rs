@@ -8,12 +8,12 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
-use stigward_storage::StoreError;
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
+use crate::ops;
+use crate::ops::appdata::{Commit, ExportHeader};
 use crate::state::AppState;
 
 fn gate(state: &AppState, caller: &Authenticated) -> ApiResult<()> {
@@ -29,9 +29,8 @@ fn gate(state: &AppState, caller: &Authenticated) -> ApiResult<()> {
 }
 
 /// Replaces all application data. Like upstream, the reply is 200 JSONL whatever happens: the
-/// echoed table list, one record per table step, and a final `{"status": ...}` line.
-// Known shortcoming: the progress lines are sent once the load has committed, not while it
-// runs, and the file's `lastMigration` is not compared (Stigward's schema is its own).
+/// echoed table list, one record per step as the load runs, and a final `{"status": ...}` line
+/// (see `ops::appdata`). The file's `lastMigration` is not compared: Stigward's schema is its own.
 pub async fn replace_app_data(
     caller: Caller<scope::Op>,
     State(state): State<AppState>,
@@ -46,26 +45,11 @@ pub async fn replace_app_data(
         .await
         .map_err(|e| ApiError::PayloadTooLarge(e.to_string()))?;
     let text = decode(&headers, &bytes)?;
-    let mut lines: Vec<Value> = Vec::new();
-    match stigward_storage::appdata::parse(&text) {
-        Err(why) => lines.push(json!({"status": "fail", "error": why})),
-        Ok(data) => {
-            lines.push(data.table_list.clone());
-            match state.store.replace_app_data(&data).await {
-                Ok(progress) => {
-                    lines.extend(progress);
-                    lines.push(json!({"status": "success"}));
-                }
-                Err(StoreError::Conflict(why)) => {
-                    lines.push(json!({"status": "fail", "error": why}))
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-    }
-    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let content_type = [(header::CONTENT_TYPE, "application/jsonl; charset=utf-8")];
-    Ok((StatusCode::OK, content_type, body).into_response())
+    let parsed = stigward_storage::appdata::parse(&text);
+
+    let (lines, response) = ops::ndjson::stream_as("application/jsonl; charset=utf-8");
+    tokio::spawn(ops::appdata::import(state.store.clone(), parsed, lines));
+    Ok(response)
 }
 
 /// The body as text: gzip when the content type or the magic bytes say so.
@@ -86,8 +70,7 @@ fn decode(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<String> {
 }
 
 /// Exports all application data as STIG Manager's JSONL: a header, the table list, then each
-/// table's column line and rows. Gzip unless `format=jsonl`.
-// Known shortcoming: the export is built in memory before it is sent, not streamed.
+/// table's column line and rows, streamed as read. Gzip unless `format=jsonl`.
 pub async fn get_app_data(
     caller: Caller<scope::OpRead>,
     State(state): State<AppState>,
@@ -97,43 +80,21 @@ pub async fn get_app_data(
     params.flag("elevate")?;
     params.finish()?;
     gate(&state, &caller)?;
-    let tables = state.store.export_app_data().await?;
-    let mut out = String::new();
-    let header = json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "commit": {"branch": "na", "sha": "na", "tag": "na", "describe": "na"},
-        "date": stigward_domain::iso_millis(caller.now),
-        "lastMigration": state.store.last_migration(),
-    });
-    let list: Vec<Value> =
-        tables.iter().map(|t| json!({"table": t.name, "rowCount": t.rows.len()})).collect();
-    let total: usize = tables.iter().map(|t| t.rows.len()).sum();
-    out.push_str(&format!("{header}\n{}\n", json!({"tables": list, "totalRows": total})));
-    for table in &tables {
-        let columns: Vec<String> = table.columns.iter().map(|c| format!("`{c}`")).collect();
-        let head = json!({
-            "table": table.name,
-            "columns": columns.join(","),
-            "rowCount": table.rows.len(),
-        });
-        out.push_str(&format!("{head}\n"));
-        for row in &table.rows {
-            out.push_str(&format!("{}\n", Value::Array(row.clone())));
-        }
-    }
+    let first_line = ExportHeader {
+        version: env!("CARGO_PKG_VERSION"),
+        commit: Commit { branch: "na", sha: "na", tag: "na", describe: "na" },
+        date: stigward_domain::iso_millis(caller.now),
+        last_migration: state.store.last_migration(),
+    };
+
     let date =
         chrono::DateTime::from_timestamp(caller.now, 0).unwrap_or_default().format("%Y-%m-%d");
     let name = format!("appdata-v{}_{date}", state.store.last_migration());
-    let (body, kind, file) = match format.as_deref() {
-        Some("jsonl") => (out.into_bytes(), "application/jsonl", format!("{name}.jsonl")),
-        _ => {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            std::io::Write::write_all(&mut gz, out.as_bytes())
-                .and_then(|_| gz.finish())
-                .map(|bytes| (bytes, "application/gzip", format!("{name}.jsonl.gz")))
-                .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?
-        }
+    let (gzip, kind, file) = match format.as_deref() {
+        Some("jsonl") => (false, "application/jsonl", format!("{name}.jsonl")),
+        _ => (true, "application/gzip", format!("{name}.jsonl.gz")),
     };
+    let body = ops::appdata::export(state.store.clone(), first_line, gzip);
     let disposition = format!("attachment; filename=\"{file}\"");
     let headers =
         [(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, disposition)];

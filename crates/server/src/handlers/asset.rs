@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{Map, Value};
 use stigward_domain::Role;
-use stigward_storage::access::Access;
+use stigward_storage::access::{Access, AccessMap};
 use stigward_storage::assets::AssetFilter;
 use stigward_storage::collections::NameFilter;
 use stigward_storage::StoreError;
@@ -28,9 +28,33 @@ const PROJECTIONS: &[&str] = &["statusStats", "stigs"];
 const NO_ACCESS: &str = "Insufficient access to this asset's collection.";
 const NOT_MEMBER: &str = "One or more assetId is not a Collection member.";
 
-// Known shortcoming: the `statusStats` projection is accepted but not yet filled.
-fn with_stigs(params: &mut Params) -> ApiResult<bool> {
-    Ok(params.choices("projection", PROJECTIONS)?.iter().any(|p| p == "stigs"))
+/// The projections asked for.
+#[derive(Clone, Copy)]
+struct Projection {
+    stigs: bool,
+    status_stats: bool,
+}
+
+fn projection(params: &mut Params) -> ApiResult<Projection> {
+    let chosen = params.choices("projection", PROJECTIONS)?;
+    let has = |name: &str| chosen.iter().any(|p| p == name);
+    Ok(Projection { stigs: has("stigs"), status_stats: has("statusStats") })
+}
+
+/// One asset with its projections; a restricted reader's `acl` limits `statusStats`.
+async fn projected(
+    state: &AppState,
+    asset_id: i64,
+    projection: Projection,
+    acl: Option<&AccessMap>,
+) -> ApiResult<Asset> {
+    let mut asset = state.store.asset(asset_id, projection.stigs).await?;
+    if projection.status_stats {
+        let collection_id = asset.collection.collection_id;
+        let mut stats = state.store.asset_status_stats(collection_id, Some(asset_id), acl).await?;
+        asset.status_stats = Some(stats.remove(&asset_id).unwrap_or_default());
+    }
+    Ok(asset)
 }
 
 pub async fn get_assets(
@@ -50,17 +74,29 @@ pub async fn get_assets(
         metadata: super::collection::metadata_filter(params.all("metadata"))?,
         labels: super::collection::label_filter(&mut params)?,
     };
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     params.finish()?;
     let grant = caller.granted_access(&state, collection_id, Role::Restricted).await;
     let access = grant.map_err(|_| ApiError::privilege("No Grant in Collection"))?;
-    let visible = match access.viewer() {
-        Some(grant) => Some(state.store.access_map(grant).await?.readable_assets()),
+    let acl = match access.viewer() {
+        Some(grant) => Some(state.store.access_map(grant).await?),
         None => None,
     };
-    let assets =
-        state.store.assets_of_collection(collection_id, &filter, visible.as_ref(), with_stigs);
-    Ok(Json(assets.await?))
+    let visible = acl.as_ref().map(AccessMap::readable_assets);
+    let assets = state.store.assets_of_collection(
+        collection_id,
+        &filter,
+        visible.as_ref(),
+        projection.stigs,
+    );
+    let mut assets = assets.await?;
+    if projection.status_stats {
+        let mut stats = state.store.asset_status_stats(collection_id, None, acl.as_ref()).await?;
+        for asset in &mut assets {
+            asset.status_stats = Some(stats.remove(&asset.asset_id).unwrap_or_default());
+        }
+    }
+    Ok(Json(assets))
 }
 
 pub async fn create_asset(
@@ -69,7 +105,7 @@ pub async fn create_asset(
     mut params: Params,
     ApiJson(body): ApiJson<AssetCreate>,
 ) -> ApiResult<(StatusCode, Json<Asset>)> {
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     params.flag("elevate")?;
     params.finish()?;
     validate_asset(&AssetUpdate::from(body.clone()), "")?;
@@ -80,7 +116,7 @@ pub async fn create_asset(
     }
     let ids = state.store.create_assets(std::slice::from_ref(&body)).await?;
     let asset_id = ids.first().copied().ok_or_else(|| ApiError::Internal("no asset".into()))?;
-    Ok((StatusCode::CREATED, Json(state.store.asset(asset_id, with_stigs).await?)))
+    Ok((StatusCode::CREATED, Json(projected(&state, asset_id, projection, None).await?)))
 }
 
 pub async fn create_assets(
@@ -91,7 +127,7 @@ pub async fn create_assets(
     ApiJson(body): ApiJson<Vec<AssetBatchItem>>,
 ) -> ApiResult<Response> {
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     let dry_run = params.flag("dryRun")?;
     params.finish()?;
     if body.is_empty() {
@@ -117,7 +153,7 @@ pub async fn create_assets(
     }
     let mut created = Vec::new();
     for asset_id in state.store.create_assets(&items).await? {
-        created.push(state.store.asset(asset_id, with_stigs).await?);
+        created.push(projected(&state, asset_id, projection, None).await?);
     }
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -175,19 +211,22 @@ pub async fn get_asset(
     mut params: Params,
 ) -> ApiResult<Json<Asset>> {
     let asset_id = parse_id(&asset_id, "params/assetId")?;
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     params.finish()?;
     let access = asset_access(&state, &caller, asset_id, Role::Restricted).await?;
-    let mut asset = state.store.asset(asset_id, with_stigs).await?;
-    if let Some(grant) = access.viewer() {
+    let acl = match access.viewer() {
+        Some(grant) => Some(state.store.access_map(grant).await?),
+        None => None,
+    };
+    if let Some(map) = &acl {
         // a restricted reader needs at least one readable STIG on the asset
-        let map = state.store.access_map(grant).await?;
         if !map.readable_assets().contains(&asset_id) {
             return Err(ApiError::privilege(NO_ACCESS));
         }
-        if let Some(stigs) = asset.stigs.as_mut() {
-            stigs.retain(|s| map.access(asset_id, &s.benchmark_id) > Access::None);
-        }
+    }
+    let mut asset = projected(&state, asset_id, projection, acl.as_ref()).await?;
+    if let (Some(map), Some(stigs)) = (&acl, asset.stigs.as_mut()) {
+        stigs.retain(|s| map.access(asset_id, &s.benchmark_id) > Access::None);
     }
     Ok(Json(asset))
 }
@@ -224,7 +263,7 @@ async fn change_asset(
     transfer_refused: &str,
 ) -> ApiResult<Json<Asset>> {
     let asset_id = parse_id(&asset_id, "params/assetId")?;
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     params.finish()?;
     validate_asset(&body, "")?;
     let access = asset_access(&state, &caller, asset_id, Role::Manage).await?;
@@ -239,7 +278,7 @@ async fn change_asset(
         }
     }
     state.store.update_asset(asset_id, from, &body).await?;
-    Ok(Json(state.store.asset(asset_id, with_stigs).await?))
+    Ok(Json(projected(&state, asset_id, projection, None).await?))
 }
 
 pub async fn delete_asset(
@@ -249,10 +288,10 @@ pub async fn delete_asset(
     mut params: Params,
 ) -> ApiResult<Json<Asset>> {
     let asset_id = parse_id(&asset_id, "params/assetId")?;
-    let with_stigs = with_stigs(&mut params)?;
+    let projection = projection(&mut params)?;
     params.finish()?;
     let access = asset_access(&state, &caller, asset_id, Role::Manage).await?;
-    let before = state.store.asset(asset_id, with_stigs).await?;
+    let before = projected(&state, asset_id, projection, None).await?;
     state
         .store
         .delete_assets(access.collection_id, &[asset_id], caller.user_id, caller.now)

@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use stigward_domain::Role;
+use stigward_storage::access::Access;
 use stigward_storage::clone::{ClonePlan, PinRevisions, StigMappings};
 use stigward_storage::export::{ExportPlan, ExportSelection, RevisionChoice};
 use stigward_storage::StoreError;
@@ -100,9 +101,7 @@ pub async fn export_to_collection(
     params.flag("elevate")?;
     params.finish()?;
     let selections = export_selections(&body)?;
-    // Known shortcoming: a Restricted caller's ACL on the source is not applied to what is
-    // exported; any grant on the source exports every selected review.
-    caller.collection_access(&state, source_id, Role::Restricted).await?;
+    let source = caller.collection_access(&state, source_id, Role::Restricted).await?;
     caller.collection_access(&state, destination_id, Role::Manage).await?;
     for selection in &selections {
         let owner = state.store.asset_collection(selection.asset_id).await?;
@@ -116,6 +115,17 @@ pub async fn export_to_collection(
     let targets = match state.store.resolve_export(source_id, &selections).await {
         Err(StoreError::Conflict(detail)) => return Err(ApiError::unprocessable(detail)),
         other => other?,
+    };
+    // a Restricted caller exports only the asset/STIG pairs its ACL lets it read
+    let targets = match source.viewer() {
+        Some(grant) => {
+            let acl = state.store.access_map(grant).await?;
+            targets
+                .into_iter()
+                .filter(|t| acl.access(t.asset_id, &t.benchmark_id) > Access::None)
+                .collect()
+        }
+        None => targets,
     };
 
     let plan =

@@ -1,4 +1,5 @@
-//! The Collection tag's task configuration: the review-aging rules of a collection.
+//! The Collection tag's tasks: the review-aging rules of a collection and the output the
+//! tasks wrote for it.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,6 +8,7 @@ use serde_json::{json, Map, Value};
 use stigward_domain::review_aging::parse_rules;
 use stigward_domain::Role;
 use stigward_storage::review_aging::AgingRule;
+use stigward_wire::job::CollectionTaskOutput;
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -72,6 +74,36 @@ pub async fn delete_collection_task_config_review_aging(
         0 => Err(ApiError::NotFound(Some(NO_CONFIG.into()))),
         _ => Ok(StatusCode::NO_CONTENT),
     }
+}
+
+pub async fn get_collection_task_output(
+    caller: Caller<scope::CollectionRead>,
+    State(state): State<AppState>,
+    Path((collection_id, task_name)): Path<(String, String)>,
+    mut params: Params,
+) -> ApiResult<Json<Vec<CollectionTaskOutput>>> {
+    let collection_id = parse_id(&collection_id, "params/collectionId")?;
+    let start = params.one("start")?.map(|t| epoch_seconds(&t, "start")).transpose()?;
+    let end = params.one("end")?.map(|t| epoch_seconds(&t, "end")).transpose()?;
+    params.finish()?;
+    let task =
+        match task_name.as_str() {
+            "review-aging" => "ReviewAging",
+            _ => return Err(ApiError::Validation(
+                "request/params/taskName must be equal to one of the allowed values: review-aging"
+                    .into(),
+            )),
+        };
+    caller.granted_access(&state, collection_id, Role::Manage).await?;
+    let lines = state.store.collection_task_output(collection_id, task, start, end).await?;
+    Ok(Json(lines))
+}
+
+/// An ISO 8601 date-time query bound, compared at the second precision output is kept in.
+fn epoch_seconds(text: &str, name: &str) -> ApiResult<i64> {
+    chrono::DateTime::parse_from_rfc3339(text).map(|t| t.timestamp()).map_err(|_| {
+        ApiError::Validation(format!("request/query/{name} must match format \"date-time\""))
+    })
 }
 
 fn rule_json(rule: &AgingRule) -> Value {

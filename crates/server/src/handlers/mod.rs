@@ -3,10 +3,13 @@
 
 pub mod appdata;
 pub mod asset;
+pub mod checklist;
 pub mod collection;
+pub mod collection_archive;
 pub mod collection_report;
 pub mod collection_stream;
 pub mod collection_task;
+pub mod finding;
 pub mod job;
 pub mod metrics;
 pub mod operation;

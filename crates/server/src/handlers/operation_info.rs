@@ -7,8 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use stigward_storage::appinfo::{iso, UserStats};
 use stigward_wire::appinfo::{
-    AppDataTable, AppInfo, AppInfoDatabase, AppInfoRequests, AppInfoRuntime, AppInfoUser,
-    AppInfoUsers,
+    AppDataTable, AppInfo, AppInfoDatabase, AppInfoRuntime, AppInfoUser, AppInfoUsers,
 };
 
 use crate::auth::{scope, Caller};
@@ -60,8 +59,7 @@ fn require_elevation(caller: &Caller<scope::OpRead>) -> ApiResult<()> {
     }
 }
 
-// Known shortcoming: `requests` (per-operation request statistics) is reported empty, and the
-// database `variables`/`status` sections are empty.
+// Known shortcoming: the database `variables`/`status` sections are empty.
 async fn app_info(state: &AppState, exact: bool) -> ApiResult<AppInfo> {
     let store = &state.store;
     let version = env!("CARGO_PKG_VERSION").to_string();
@@ -70,7 +68,7 @@ async fn app_info(state: &AppState, exact: bool) -> ApiResult<AppInfo> {
         schema: SCHEMA,
         version: version.clone(),
         collections: store.appinfo_collections().await?,
-        requests: AppInfoRequests::default(),
+        requests: state.requests.snapshot(),
         users: users(state, store.appinfo_users().await?),
         groups: store.appinfo_groups().await?,
         mysql: AppInfoDatabase {

@@ -267,7 +267,7 @@ fn rule_projection(params: &mut Params) -> ApiResult<RuleProjection> {
 }
 
 /// The `rev_id` a path's benchmark and revision string name, or the API's 404.
-async fn resolve_revision(
+pub(crate) async fn resolve_revision(
     state: &AppState,
     benchmark_id: &str,
     revision_str: &str,
@@ -306,7 +306,7 @@ pub fn revision_selector(text: &str) -> ApiResult<RevisionSelector> {
     Ok(RevisionSelector::Exact { version: parsed.version, release: parsed.release })
 }
 
-fn unknown_benchmark(benchmark_id: &str) -> ApiError {
+pub(crate) fn unknown_benchmark(benchmark_id: &str) -> ApiError {
     ApiError::NotFound(Some(format!("No benchmark with id {benchmark_id}")))
 }
 

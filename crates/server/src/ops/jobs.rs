@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use stigward_storage::aging::TaskRun;
 use stigward_storage::jobs::{interval_seconds, Schedule};
 use stigward_storage::Store;
 
@@ -50,7 +51,8 @@ async fn run_tasks(
     for task in tasks {
         let id = Some(task.task_id);
         store.write_task_output(run_id, id, "info", "task started", clock()).await?;
-        match store.run_task_command(&task.command).await {
+        let run = TaskRun { run_id, task_id: task.task_id, now: clock() };
+        match store.run_task_command(&task, run).await {
             Ok(report) => {
                 store.write_task_output(run_id, id, "info", &report, clock()).await?;
             }

@@ -33,6 +33,12 @@ impl Lines {
 /// A channel and the `200 application/x-ndjson` response that streams what is written to it;
 /// the response ends when the `Lines` are dropped.
 pub fn stream() -> (Lines, Response) {
+    stream_as("application/x-ndjson; charset=utf-8")
+}
+
+/// The same, answered with another content type (upstream's application data import says
+/// `application/jsonl`).
+pub fn stream_as(content_type: &'static str) -> (Lines, Response) {
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
     let body = futures::stream::unfold(rx, |mut rx| async move {
         let line = rx.recv().await?;
@@ -40,7 +46,7 @@ pub fn stream() -> (Lines, Response) {
     });
     let response = (
         [
-            (CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
+            (CONTENT_TYPE, content_type),
             (CACHE_CONTROL, "no-cache"),
             // proxies such as nginx must pass each line on as it comes
             (axum::http::HeaderName::from_static("x-accel-buffering"), "no"),

@@ -10,6 +10,7 @@ use clap::Parser;
 use serde_json::{json, Map, Value};
 use stigward::config::ServeConfig;
 
+pub mod appdata;
 pub mod xccdf;
 
 pub fn shared(path: &str) -> PathBuf {
