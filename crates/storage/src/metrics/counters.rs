@@ -17,7 +17,7 @@ use crate::{Dialect, Result, Store};
 const SEVERITIES: [&str; 3] = ["high", "medium", "low"];
 
 /// Columns that are NULL, not zero, when no review matches.
-const TIMES: [&str; 3] = ["min_ts", "max_ts", "max_touch_ts"];
+pub(crate) const TIMES: [&str; 3] = ["min_ts", "max_ts", "max_touch_ts"];
 
 /// Every counter column with the aggregate over matched reviews (`rv`, with the rule `rgr`)
 /// that recounts it, in the order of the migration.
@@ -54,16 +54,6 @@ pub(crate) fn counter_columns() -> Vec<(String, String)> {
     cols.push(("max_ts".into(), "MAX(rv.ts)".into()));
     cols.push(("max_touch_ts".into(), "MAX(rv.touch_ts)".into()));
     cols
-}
-
-/// One text expression holding a checklist's (`sa`) counters, read by
-/// [`super::Counts::parse`].
-pub(crate) fn packed_counters() -> String {
-    let parts: Vec<String> = counter_columns()
-        .iter()
-        .map(|(c, _)| format!("COALESCE(CAST(sa.{c} AS TEXT), '')"))
-        .collect();
-    parts.join(" || ',' || ")
 }
 
 /// The value of a column for a checklist no review matches.

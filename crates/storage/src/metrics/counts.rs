@@ -6,7 +6,7 @@ use stigward_wire::metrics::{
     SummaryResults, SummaryStatuses,
 };
 
-use crate::{Result, StoreError};
+use crate::Result;
 
 /// Result ids 1..=9 in the order of the API's result names.
 pub const RESULTS: [&str; 9] = [
@@ -43,41 +43,26 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Parses a checklist's stored counters, packed by `counters::packed_counters` (the
-    /// columns of `counters::counter_columns` joined by commas, empty for NULL): a metrics
-    /// read decodes tens of thousands of rows, and one text value per row decodes far faster
-    /// than forty integers.
-    pub fn parse(packed: &str) -> Result<Counts> {
-        let corrupt =
-            |why: String| StoreError::Corrupt(format!("metrics counters '{packed}': {why}"));
-        let mut values = packed.split(',');
-        let mut get = || -> Result<Option<i64>> {
-            match values.next() {
-                None => Err(corrupt("too few values".into())),
-                Some("") => Ok(None),
-                Some(v) => v.parse::<i64>().map(Some).map_err(|e| corrupt(e.to_string())),
-            }
-        };
+    /// Builds a checklist's counters from its stored values, taken one at a time in the order
+    /// of `counters::counter_columns` (`None` for NULL).
+    pub fn from_values(mut next: impl FnMut() -> Result<Option<i64>>) -> Result<Counts> {
         let mut counts = Counts::default();
         for slot in counts.results.iter_mut().chain(counts.statuses.iter_mut()) {
-            let total = get()?.unwrap_or_default();
-            *slot = EngineCount { total, result_engine: get()?.unwrap_or_default() };
+            let total = next()?.unwrap_or_default();
+            *slot = EngineCount { total, result_engine: next()?.unwrap_or_default() };
         }
         for (finding, assessed) in [
             (&mut counts.findings.high, &mut counts.assessed.high),
             (&mut counts.findings.medium, &mut counts.assessed.medium),
             (&mut counts.findings.low, &mut counts.assessed.low),
         ] {
-            *finding = get()?.unwrap_or_default();
-            *assessed = get()?.unwrap_or_default();
+            *finding = next()?.unwrap_or_default();
+            *assessed = next()?.unwrap_or_default();
         }
-        counts.min_ts = get()?;
-        counts.max_ts = get()?;
-        counts.max_touch_ts = get()?;
-        match values.next() {
-            Some(_) => Err(corrupt("too many values".into())),
-            None => Ok(counts),
-        }
+        counts.min_ts = next()?;
+        counts.max_ts = next()?;
+        counts.max_touch_ts = next()?;
+        Ok(counts)
     }
 
     pub fn add(&mut self, other: &Counts) {

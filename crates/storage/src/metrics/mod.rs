@@ -21,7 +21,7 @@ use stigward_domain::Role;
 
 use crate::access::AccessMap;
 use crate::grants::EffectiveGrant;
-use crate::{flag, Result, Store};
+use crate::{flag, Dialect, Result, Store, StoreError};
 
 /// Filters of the metrics operations. Label filters (ids, names, unlabeled) are OR-ed.
 #[derive(Debug, Clone, Default)]
@@ -211,6 +211,12 @@ impl Conditions {
         (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     }
 
+    /// Binds one text value and returns its placeholder.
+    fn text(&mut self, value: String) -> String {
+        self.binds.push(Bind::Text(value));
+        format!("${}", self.binds.len())
+    }
+
     fn ints(&mut self, column: &str, values: &[i64]) {
         if !values.is_empty() {
             self.clauses.push(format!("{column} IN ({})", self.placeholders(values.len())));
@@ -241,6 +247,49 @@ impl Conditions {
         }
         query
     }
+}
+
+/// Separates the values of a list of ids in [`Store::checklists`]: a control character no id
+/// holds.
+const TEXT_SEPARATOR: char = '\u{1f}';
+
+/// A value aggregated into a list over every checklist of a metrics read.
+enum ListOf {
+    Int(String),
+    /// An integer that may be NULL, listed as an empty item.
+    NullableInt(String),
+    Text(String),
+}
+
+impl ListOf {
+    /// The aggregate listing the value; SQLite's one-argument `group_concat` (comma-separated)
+    /// costs far less per row than a call naming its separator, so integers use it.
+    fn aggregate(&self, dialect: Dialect, text_separator: &str) -> String {
+        match (self, dialect) {
+            (ListOf::Int(v), Dialect::Sqlite) => format!("group_concat({v})"),
+            (ListOf::NullableInt(v), Dialect::Sqlite) => format!("group_concat(COALESCE({v}, ''))"),
+            (ListOf::Int(v), Dialect::Postgres) => format!("string_agg(CAST({v} AS TEXT), ',')"),
+            (ListOf::NullableInt(v), Dialect::Postgres) => {
+                format!("string_agg(COALESCE(CAST({v} AS TEXT), ''), ',')")
+            }
+            (ListOf::Text(v), _) => format!("string_agg({v}, {text_separator})"),
+        }
+    }
+
+    fn separator(&self) -> char {
+        match self {
+            ListOf::Text(_) => TEXT_SEPARATOR,
+            _ => ',',
+        }
+    }
+}
+
+fn parse_int(text: &str) -> Result<i64> {
+    text.parse().map_err(|e| StoreError::Corrupt(format!("metrics value '{text}': {e}")))
+}
+
+fn short_list() -> StoreError {
+    StoreError::Corrupt("metrics lists of unequal length".into())
 }
 
 /// Assignments of enabled assets with their default revision: the pin, else the current one.
@@ -340,59 +389,124 @@ impl Store {
             assets.insert(asset.asset_id, asset);
         }
         let mut c = Conditions::default();
-        c.ints("l.collection_id", ids);
+        c.ints("collection_id", ids);
         let sql = format!(
-            "SELECT m.asset_id, l.label_id, l.uuid, l.name, l.color, l.description
-             FROM collection_label_asset_map m
-             JOIN collection_label l ON l.label_id = m.label_id
-             WHERE {} ORDER BY l.name",
+            "SELECT label_id, uuid, name, color, description FROM collection_label WHERE {}",
             c.sql()
         );
+        let mut labels = HashMap::new();
         for row in &c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            let asset_id: i64 = row.try_get("asset_id")?;
-            if let Some(asset) = assets.get_mut(&asset_id) {
-                asset.labels.push(LabelInfo {
-                    label_id: row.try_get("label_id")?,
-                    uuid: row.try_get("uuid")?,
-                    name: row.try_get("name")?,
-                    color: row.try_get("color")?,
-                    description: row.try_get("description")?,
-                });
-            }
+            let label = LabelInfo {
+                label_id: row.try_get("label_id")?,
+                uuid: row.try_get("uuid")?,
+                name: row.try_get("name")?,
+                color: row.try_get("color")?,
+                description: row.try_get("description")?,
+            };
+            labels.insert(label.label_id, label);
+        }
+        // an asset/label pair per row would cost more than the rest of the read; see checklists
+        let mut c = Conditions::default();
+        c.ints("l.collection_id", ids);
+        let lists = [ListOf::Int("m.asset_id".into()), ListOf::Int("m.label_id".into())];
+        let aggregates: Vec<String> = lists.iter().map(|l| l.aggregate(self.dialect, "")).collect();
+        let sql = format!(
+            "SELECT {} FROM collection_label_asset_map m
+             JOIN collection_label l ON l.label_id = m.label_id
+             WHERE {}",
+            aggregates.join(", "),
+            c.sql()
+        );
+        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        let (asset_ids, label_ids): (Option<String>, Option<String>) =
+            (row.try_get(0)?, row.try_get(1)?);
+        let (asset_ids, label_ids) = (asset_ids.unwrap_or_default(), label_ids.unwrap_or_default());
+        let mut label_ids = label_ids.split(',').filter(|l| !l.is_empty());
+        for asset_id in asset_ids.split(',').filter(|a| !a.is_empty()) {
+            let label_id = parse_int(label_ids.next().ok_or_else(short_list)?)?;
+            let (Some(asset), Some(label)) =
+                (assets.get_mut(&parse_int(asset_id)?), labels.get(&label_id))
+            else {
+                continue;
+            };
+            asset.labels.push(label.clone());
+        }
+        for asset in assets.values_mut() {
+            asset.labels.sort_by(|a, b| a.name.cmp(&b.name));
         }
         Ok(assets)
     }
 
     /// Every assignment of the collections' enabled assets passing the STIG filters, with its
     /// stored counters.
+    ///
+    /// A collection can hold tens of thousands of checklists, and the drivers spend far more
+    /// per row and per value than the database does (SQLite's hands every row across a
+    /// thread), so the statement returns one row: each value aggregated into a list over
+    /// every checklist, all lists in the same row order.
     async fn checklists(&self, ids: &[i64], filter: &MetricsFilter) -> Result<Vec<Checklist>> {
         let mut c = Conditions::default();
+        let separator = c.text(TEXT_SEPARATOR.to_string());
         c.ints("a.collection_id", ids);
         c.ints("a.asset_id", &filter.asset_ids);
         c.texts("sa.benchmark_id", &filter.benchmark_ids);
         c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
+        let mut values = vec![
+            ListOf::Int("a.collection_id".to_string()),
+            ListOf::Int("a.asset_id".to_string()),
+            ListOf::Text("sa.benchmark_id".to_string()),
+            ListOf::Text("COALESCE(p.rev_id, cr.rev_id)".to_string()),
+            ListOf::Int("CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END".to_string()),
+        ];
+        for (column, _) in counters::counter_columns() {
+            values.push(match counters::TIMES.contains(&column.as_str()) {
+                true => ListOf::NullableInt(format!("sa.{column}")),
+                false => ListOf::Int(format!("sa.{column}")),
+            });
+        }
+        let lists: Vec<String> =
+            values.iter().map(|v| v.aggregate(self.dialect, &separator)).collect();
         let sql = format!(
-            "SELECT a.collection_id, a.asset_id, sa.benchmark_id,
-                    COALESCE(p.rev_id, cr.rev_id) AS rev_id,
-                    CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END AS pinned, {} AS counters
-             {CHECKLISTS_FROM}
-             WHERE {} AND a.state = 'enabled'",
-            counters::packed_counters(),
+            "SELECT {} {CHECKLISTS_FROM} WHERE {} AND a.state = 'enabled'",
+            lists.join(", "),
             c.sql()
         );
-        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Checklist {
-                    collection_id: row.try_get("collection_id")?,
-                    asset_id: row.try_get("asset_id")?,
-                    benchmark_id: row.try_get("benchmark_id")?,
-                    rev_id: row.try_get("rev_id")?,
-                    pinned: flag(row, "pinned")?,
-                    counts: Counts::parse(row.try_get("counters")?)?,
-                })
-            })
-            .collect()
+        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        let lists: Vec<Option<String>> =
+            (0..values.len()).map(|i| row.try_get(i)).collect::<sqlx::Result<_>>()?;
+        let mut lists: Vec<std::str::Split<'_, char>> = lists
+            .iter()
+            .zip(&values)
+            .filter_map(|(list, of)| list.as_deref().map(|l| l.split(of.separator())))
+            .collect();
+        let mut checklists = Vec::new();
+        if lists.len() < values.len() {
+            return Ok(checklists); // no checklist: every aggregate is NULL
+        }
+        let (fixed, counter_lists) = lists.split_at_mut(5);
+        while let Some(collection_id) = fixed[0].next() {
+            let mut text = |i: usize| fixed[i].next().ok_or_else(short_list);
+            let collection_id = parse_int(collection_id)?;
+            let asset_id = parse_int(text(1)?)?;
+            let benchmark_id = text(2)?.to_string();
+            let rev_id = text(3)?.to_string();
+            let pinned = text(4)? == "1";
+            let mut column = counter_lists.iter_mut();
+            let counts = Counts::from_values(|| match column.next().and_then(|l| l.next()) {
+                Some("") => Ok(None),
+                Some(value) => parse_int(value).map(Some),
+                None => Err(short_list()),
+            })?;
+            checklists.push(Checklist {
+                collection_id,
+                asset_id,
+                benchmark_id,
+                rev_id,
+                pinned,
+                counts,
+            });
+        }
+        Ok(checklists)
     }
 
     /// Every revision with its benchmark's title; the library is small next to the reviews.
