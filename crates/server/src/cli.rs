@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `import` and `token`.
+//! The command line: `serve` (the default), `import`, `token`, `generate` and `repair-metrics`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -41,6 +41,15 @@ pub enum Command {
     Token(TokenArgs),
     /// Build a synthetic installation (collections, assets, reviews) for benchmarks.
     Generate(crate::generate::GenerateArgs),
+    /// Recount every checklist's metrics counters from the reviews, print each stored counter
+    /// that differed and store the recount. Exits with 1 when something had drifted.
+    RepairMetrics(RepairArgs),
+}
+
+#[derive(Args)]
+pub struct RepairArgs {
+    #[command(flatten)]
+    pub store: StoreConfig,
 }
 
 #[derive(Args)]
@@ -147,6 +156,30 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     store.close().await;
     Ok(())
+}
+
+/// Repairs the metrics counters of the configured database; true when any had drifted.
+pub async fn repair_metrics(args: RepairArgs) -> anyhow::Result<bool> {
+    let store = crate::startup::open_store(&args.store, 1).await?;
+    let report = store.repair_metrics().await?;
+    store.close().await;
+    for d in &report.drift {
+        println!(
+            "asset {} {} {}: stored {}, recounted {}",
+            d.asset_id, d.benchmark_id, d.column, d.stored, d.recounted
+        );
+    }
+    let checklists: HashSet<(i64, &str)> =
+        report.drift.iter().map(|d| (d.asset_id, d.benchmark_id.as_str())).collect();
+    match report.drift.len() {
+        0 => println!("{} checklists checked, no counter drifted", report.checklists),
+        n => println!(
+            "{} checklists checked, {n} counters drifted in {}; repaired",
+            report.checklists,
+            checklists.len()
+        ),
+    }
+    Ok(!report.drift.is_empty())
 }
 
 fn progress(len: usize) -> ProgressBar {

@@ -19,6 +19,13 @@ async fn main() -> anyhow::Result<()> {
             init_logging(2);
             stigward::generate::generate(args).await
         }
+        Some(Command::RepairMetrics(args)) => {
+            init_logging(2);
+            if cli::repair_metrics(args).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

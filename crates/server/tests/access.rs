@@ -1568,6 +1568,18 @@ fn appdata_columns(text: &str, table: &str) -> Option<String> {
         .map(|h| h["columns"].as_str().unwrap().to_string())
 }
 
+/// A stig_asset_map row as the export must give it: upstream leaves a new mapping's counters
+/// NULL until it recounts; Stigward counts at once.
+fn counted(mut row: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    for (column, value) in row.iter_mut() {
+        let time_or_users = matches!(column.as_str(), "minTs" | "maxTs" | "maxTouchTs" | "userIds");
+        if value.is_null() && !time_or_users {
+            *value = Value::from(0);
+        }
+    }
+    row
+}
+
 /// Compares an export with the file it was imported from: from the second line on (the first
 /// line names the exporting server and date), every table, its column line and its rows
 /// (as a multiset: upstream defines no row order), value for value.
@@ -1631,9 +1643,6 @@ async fn appdata_exports_again_row_by_row() {
 
     for (table, _) in list(&text) {
         let table = table.as_str();
-        if table == "stig_asset_map" {
-            continue;
-        }
         assert_eq!(appdata_columns(&exported, table), appdata_columns(&text, table), "{table}");
         // the exporting admin's own row legitimately changed: its token was just used
         let not_caller = |r: &serde_json::Map<String, Value>| {
@@ -1643,6 +1652,7 @@ async fn appdata_exports_again_row_by_row() {
             let mut out: Vec<String> = appdata_rows(t, table)
                 .into_iter()
                 .filter(|r| kept(table, r) && not_caller(r))
+                .map(|r| if table == "stig_asset_map" { counted(r) } else { r })
                 .map(|r| Value::Array(r.into_values().collect()).to_string())
                 .collect();
             out.sort();
@@ -1656,19 +1666,6 @@ async fn appdata_exports_again_row_by_row() {
             "{table}: exported {only_ours:?}, file {only_theirs:?}"
         );
     }
-    // stig_asset_map: its rows, without the counter columns Stigward does not store
-    let theirs = appdata_columns(&text, "stig_asset_map").unwrap();
-    let ours = appdata_columns(&exported, "stig_asset_map").unwrap();
-    let ours: BTreeSet<&str> = ours.split(',').collect();
-    let counters = theirs.split(',').filter(|c| !ours.contains(c)).count();
-    assert_eq!(counters, 36, "stig_asset_map keeps saId, assetId and benchmarkId only");
-    let pick = |t: &str| -> BTreeSet<String> {
-        appdata_rows(t, "stig_asset_map")
-            .iter()
-            .map(|r| format!("{} {} {}", r["saId"], r["assetId"], r["benchmarkId"]))
-            .collect()
-    };
-    assert_eq!(pick(&exported), pick(&text));
     s.stop().await;
 }
 

@@ -1100,5 +1100,69 @@ async fn kept_counts_follow_parallel_writes_assignments_revisions_and_pins() {
         fx.check_collection_forms(&restricted, &Filter::default(), detail).await;
         fx.check_meta_forms(&owner, "", &owner.collections, detail).await;
     }
+
+    // Every stored counter equals a recount from the reviews.
+    let (code, out) = repair_metrics(&fx);
+    let checklists: usize = fx.assets.iter().map(|a| a.stigs.len()).sum();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), format!("{checklists} checklists checked, no counter drifted"));
+    fx.server.stop().await;
+}
+
+/// Runs `stigward repair-metrics` on the fixture's database: its exit code and output.
+fn repair_metrics(fx: &Fixture) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stigward"))
+        .arg("repair-metrics")
+        .env("STIGWARD_DATA_DIR", fx.server.data_dir.path())
+        .env("STIGWARD_DATABASE_URL", &fx.server.database_url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap(), format!("{}{stderr}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn repair_metrics_reports_and_fixes_corrupted_counters() {
+    let fx = Fixture::build().await;
+    let (owner, _, _, _) = fx.views().await;
+    let charlie = fx.asset_named("charlie").clone();
+    let expected = fx.pair(&charlie.id, CHROME);
+    let (pass, fail) = (expected.results[2][0], expected.results[3][0]);
+    sqlx::query(
+        "UPDATE stig_asset_map SET pass = $1, fail = $2 WHERE asset_id = $3 AND benchmark_id = $4",
+    )
+    .bind(pass + 5)
+    .bind(fail + 1)
+    .bind(charlie.id.parse::<i64>().unwrap())
+    .bind(CHROME)
+    .execute(fx.store.pool())
+    .await
+    .unwrap();
+
+    // Metrics are served from the counters, so the API shows the corruption.
+    let path = format!("/collections/{}/metrics/detail?assetId={}", fx.cid, charlie.id);
+    let (status, rows) = fx.server.send("GET", &fx.admin, &path, Value::Null).await;
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(rows[0]["metrics"]["results"]["pass"]["total"], json!(pass + 5), "{rows}");
+
+    let (code, out) = repair_metrics(&fx);
+    assert_eq!(code, 1, "{out}");
+    let checklists: usize = fx.assets.iter().map(|a| a.stigs.len()).sum();
+    let id = &charlie.id;
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!("asset {id} {CHROME} pass: stored {}, recounted {pass}", pass + 5),
+            format!("asset {id} {CHROME} fail: stored {}, recounted {fail}", fail + 1),
+            format!("{checklists} checklists checked, 2 counters drifted in 1; repaired"),
+        ]
+    );
+
+    // The recount is stored: the API agrees with the test's recount and nothing drifts now.
+    for detail in [false, true] {
+        fx.check_collection_forms(&owner, &Filter::default(), detail).await;
+    }
+    let (code, out) = repair_metrics(&fx);
+    assert_eq!(code, 0, "{out}");
     fx.server.stop().await;
 }

@@ -113,6 +113,8 @@ enum Src {
     Zero,
     /// An integer written after the whole table is in (a reference within the table).
     Deferred(&'static str),
+    /// A metrics counter, recounted once loaded; upstream leaves new mappings' counters NULL.
+    Counter(&'static str),
 }
 
 struct Mapping {
@@ -362,6 +364,42 @@ const MAPPINGS: &[Mapping] = &[
             ("sa_id", Int("saId")),
             ("benchmark_id", Text("benchmarkId")),
             ("asset_id", Int("assetId")),
+            ("notchecked", Counter("notchecked")),
+            ("notchecked_result_engine", Counter("notcheckedResultEngine")),
+            ("notapplicable", Counter("notapplicable")),
+            ("notapplicable_result_engine", Counter("notapplicableResultEngine")),
+            ("pass", Counter("pass")),
+            ("pass_result_engine", Counter("passResultEngine")),
+            ("fail", Counter("fail")),
+            ("fail_result_engine", Counter("failResultEngine")),
+            ("unknown", Counter("unknown")),
+            ("unknown_result_engine", Counter("unknownResultEngine")),
+            ("error", Counter("error")),
+            ("error_result_engine", Counter("errorResultEngine")),
+            ("notselected", Counter("notselected")),
+            ("notselected_result_engine", Counter("notselectedResultEngine")),
+            ("informational", Counter("informational")),
+            ("informational_result_engine", Counter("informationalResultEngine")),
+            ("fixed", Counter("fixed")),
+            ("fixed_result_engine", Counter("fixedResultEngine")),
+            ("saved", Counter("saved")),
+            ("saved_result_engine", Counter("savedResultEngine")),
+            ("submitted", Counter("submitted")),
+            ("submitted_result_engine", Counter("submittedResultEngine")),
+            ("rejected", Counter("rejected")),
+            ("rejected_result_engine", Counter("rejectedResultEngine")),
+            ("accepted", Counter("accepted")),
+            ("accepted_result_engine", Counter("acceptedResultEngine")),
+            ("high_count", Counter("highCount")),
+            ("medium_count", Counter("mediumCount")),
+            ("low_count", Counter("lowCount")),
+            ("assessed_high_count", Counter("assessedHighCount")),
+            ("assessed_medium_count", Counter("assessedMediumCount")),
+            ("assessed_low_count", Counter("assessedLowCount")),
+            ("min_ts", Time("minTs")),
+            ("max_ts", Time("maxTs")),
+            ("max_touch_ts", Time("maxTouchTs")),
+            ("user_ids", Json("userIds")),
         ],
         guard: None,
     },
@@ -562,6 +600,10 @@ fn convert(table: &str, i: usize, row: &BTreeMap<&str, &Value>, src: Src) -> Res
         Later(a, b) => Bind::Int(time(a)?.max(time(b)?)),
         Zero => Bind::Int(Some(0)),
         Deferred(_) => Bind::Int(None),
+        Counter(c) => match get(c) {
+            Value::Null => Bind::Int(Some(0)),
+            _ => return convert(table, i, row, Int(c)),
+        },
     })
 }
 
@@ -802,7 +844,7 @@ impl Src {
     fn stored(self) -> Option<&'static str> {
         match self {
             Int(c) | Text(c) | Required(c) | Time(c) | Json(c) | Flag(c) | Bytes(c) | Uuid(c)
-            | Deferred(c) => Some(c),
+            | Deferred(c) | Counter(c) => Some(c),
             Sha(_) | Num(..) | ReleaseNum(_) | Later(..) | Zero | IsNull(_) => None,
         }
     }
@@ -899,7 +941,7 @@ fn export_value(row: &sqlx::any::AnyRow, column: &str, src: Src) -> Result<Value
         Ok(row.try_get::<Option<String>, _>(c)?.map_or(Value::Null, Value::String))
     };
     Ok(match src {
-        Int(_) | Deferred(_) => {
+        Int(_) | Deferred(_) | Counter(_) => {
             row.try_get::<Option<i64>, _>(column)?.map_or(Value::Null, Value::from)
         }
         Text(_) | Required(_) => text(column)?,
@@ -983,6 +1025,8 @@ fn buffer_value(bytes: &[u8]) -> Value {
 impl Store {
     /// Writes every table in STIG Manager's layout to `sink`, rows as they are read, from one
     /// consistent snapshot (so the row counts written first hold for the rows that follow).
+    // Known shortcoming: stig_asset_map `userIds` (upstream's restricted users of a checklist)
+    // is kept as imported, never derived.
     pub async fn export_app_data<S: ExportSink>(&self, sink: &mut S) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         if self.dialect == Dialect::Postgres {

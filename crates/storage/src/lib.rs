@@ -39,6 +39,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+use metrics::counters::Marks;
+
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -92,18 +94,19 @@ pub struct Store {
     /// SQLite allows one writer at a time and does not wait for a lock it must upgrade, so
     /// writers queue here instead of failing with SQLITE_BUSY.
     write_lock: Arc<Mutex<()>>,
-    /// Metrics counts kept between requests; see [`metrics`].
-    metrics_cache: Arc<metrics::MetricsCache>,
 }
 
 /// A write transaction; on SQLite it also holds the writer's turn.
 pub struct WriteTx<'a> {
     pub tx: Transaction<'static, Any>,
+    dialect: Dialect,
     _turn: Option<MutexGuard<'a, ()>>,
 }
 
 impl WriteTx<'_> {
-    pub async fn commit(self) -> Result<()> {
+    /// Recounts the metrics counters of the checklists this transaction touched, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        metrics::counters::recount_stale(&mut self.tx, self.dialect, Marks::Mine).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -124,6 +127,10 @@ impl Store {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 30000").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // reads map the file instead of copying each page in with a system
+                        // call, and every connection shares the mapping rather than each
+                        // keeping its own small page cache (metrics reads every checklist)
+                        conn.execute("PRAGMA mmap_size = 268435456").await?;
                     }
                     Ok(())
                 })
@@ -138,12 +145,17 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store {
-            pool,
-            dialect,
-            write_lock: Arc::new(Mutex::new(())),
-            metrics_cache: Arc::default(),
-        })
+        let store = Store { pool, dialect, write_lock: Arc::new(Mutex::new(())) };
+        store.recount_left_marks().await?;
+        Ok(store)
+    }
+
+    /// Recounts the checklists a migration marked stale (0500 marks every existing one); a
+    /// writer's own marks never outlive its transaction.
+    async fn recount_left_marks(&self) -> Result<()> {
+        let mut write = self.begin_write().await?;
+        metrics::counters::recount_stale(&mut write.tx, self.dialect, Marks::All).await?;
+        write.commit().await
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -169,7 +181,7 @@ impl Store {
             Dialect::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx { tx, dialect: self.dialect, _turn: turn })
     }
 
     /// A cheap round trip, for the health monitor.

@@ -1,8 +1,6 @@
 //! The counters of one checklist (asset/STIG assignment) and their sums, with the summary and
 //! detail objects built from them.
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use stigward_wire::metrics::{
     BySeverity, DetailMetrics, DetailResults, DetailStatuses, EngineCount, SummaryMetrics,
     SummaryResults, SummaryStatuses,
@@ -26,8 +24,6 @@ pub const RESULTS: [&str; 9] = [
 /// Status ids 0..=3.
 pub const STATUSES: [&str; 4] = ["saved", "submitted", "rejected", "accepted"];
 
-const SEVERITIES: [&str; 3] = ["low", "medium", "high"];
-
 /// Counters of one checklist, or sums over several.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counts {
@@ -46,60 +42,26 @@ pub struct Counts {
     pub max_touch_ts: Option<i64>,
 }
 
-/// The aggregate columns of the counting query, named as [`Counts::read`] expects them.
-pub fn count_columns() -> String {
-    let mut cols = Vec::new();
-    for id in 1..=9 {
-        cols.push(format!("COUNT(*) FILTER (WHERE rv.result_id = {id}) AS r{id}"));
-        cols.push(format!(
-            "COUNT(*) FILTER (WHERE rv.result_id = {id} AND rv.result_engine IS NOT NULL) AS re{id}"
-        ));
-    }
-    for id in 0..=3 {
-        cols.push(format!("COUNT(*) FILTER (WHERE rv.status_id = {id}) AS s{id}"));
-        cols.push(format!(
-            "COUNT(*) FILTER (WHERE rv.status_id = {id} AND rv.result_engine IS NOT NULL) AS se{id}"
-        ));
-    }
-    for severity in SEVERITIES {
-        cols.push(format!(
-            "COUNT(*) FILTER (WHERE rv.result_id = 4 AND rgr.severity = '{severity}') AS f_{severity}"
-        ));
-        cols.push(format!(
-            "COUNT(*) FILTER (WHERE rv.result_id IN (2, 3, 4) AND rgr.severity = '{severity}') \
-             AS a_{severity}"
-        ));
-    }
-    cols.push(
-        "MIN(rv.ts) AS min_ts, MAX(rv.ts) AS max_ts, MAX(rv.touch_ts) AS max_touch_ts".into(),
-    );
-    cols.join(",\n")
-}
-
 impl Counts {
-    /// Reads the review counters of one row of the counting query.
-    pub fn read(row: &AnyRow) -> Result<Counts> {
-        let get = |c: &str| -> Result<i64> { Ok(row.try_get::<i64, _>(c)?) };
+    /// Builds a checklist's counters from its stored values, taken one at a time in the order
+    /// of `counters::counter_columns` (`None` for NULL).
+    pub fn from_values(mut next: impl FnMut() -> Result<Option<i64>>) -> Result<Counts> {
         let mut counts = Counts::default();
-        for id in 1..=9 {
-            counts.results[id - 1] = EngineCount {
-                total: get(&format!("r{id}"))?,
-                result_engine: get(&format!("re{id}"))?,
-            };
+        for slot in counts.results.iter_mut().chain(counts.statuses.iter_mut()) {
+            let total = next()?.unwrap_or_default();
+            *slot = EngineCount { total, result_engine: next()?.unwrap_or_default() };
         }
-        for id in 0..=3 {
-            counts.statuses[id] = EngineCount {
-                total: get(&format!("s{id}"))?,
-                result_engine: get(&format!("se{id}"))?,
-            };
+        for (finding, assessed) in [
+            (&mut counts.findings.high, &mut counts.assessed.high),
+            (&mut counts.findings.medium, &mut counts.assessed.medium),
+            (&mut counts.findings.low, &mut counts.assessed.low),
+        ] {
+            *finding = next()?.unwrap_or_default();
+            *assessed = next()?.unwrap_or_default();
         }
-        counts.findings =
-            BySeverity { low: get("f_low")?, medium: get("f_medium")?, high: get("f_high")? };
-        counts.assessed =
-            BySeverity { low: get("a_low")?, medium: get("a_medium")?, high: get("a_high")? };
-        counts.min_ts = row.try_get("min_ts")?;
-        counts.max_ts = row.try_get("max_ts")?;
-        counts.max_touch_ts = row.try_get("max_touch_ts")?;
+        counts.min_ts = next()?;
+        counts.max_ts = next()?;
+        counts.max_touch_ts = next()?;
         Ok(counts)
     }
 

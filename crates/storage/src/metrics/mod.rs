@@ -1,21 +1,15 @@
-//! Metrics, derived on read from the reviews matched to each assignment's default revision
-//! through the review key, limited to what each caller may read. Loading ([`Store::metrics_data`])
+//! Metrics, served from the per-checklist counters that writers keep in `stig_asset_map`
+//! ([`counters`]), limited to what each caller may read. Loading ([`Store::metrics_data`])
 //! gathers the visible checklists with their counters; [`group`] folds them into each form.
-//!
-//! The last count of each collection is kept ([`MetricsCache`]) and served while the
-//! `metrics_epoch` counter, which triggers move in the same transaction as every relevant
-//! change, has not moved since it was read before counting; so kept counts are always exact.
-//!
-//! Known shortcoming: the epoch is global, so any write anywhere makes the next read of each
-//! collection a full recount, which visits every matched review of the collection (seconds at
-//! millions of reviews, see `benches/metrics.rs`). Per-checklist counters kept up to date by
-//! the writers (as upstream does) would make that cost proportional to the change instead.
+//! ACL rules apply to whole asset/STIG pairs, so a checklist is either visible with all its
+//! counters or not at all.
 
+pub mod counters;
 mod counts;
 pub mod group;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Row};
@@ -23,9 +17,11 @@ use sqlx::{Any, Row};
 pub use counts::{Counts, RESULTS, STATUSES};
 use stigward_wire::metrics::BySeverity;
 
+use stigward_domain::Role;
+
 use crate::access::AccessMap;
 use crate::grants::EffectiveGrant;
-use crate::{flag, Result, Store};
+use crate::{flag, Dialect, Result, Store, StoreError};
 
 /// Filters of the metrics operations. Label filters (ids, names, unlabeled) are OR-ed.
 #[derive(Debug, Clone, Default)]
@@ -63,11 +59,31 @@ impl MetricsFilter {
     }
 }
 
+/// Which of a collection's checklists a caller may read.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Every one: a grant above restricted that no ACL rule narrows.
+    All,
+    /// The pairs the access map lets the caller read.
+    Pairs(Arc<AccessMap>),
+}
+
+impl Visibility {
+    fn readable(&self, asset_id: i64, benchmark_id: &str) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Pairs(map) => {
+                map.access(asset_id, benchmark_id) > crate::access::Access::None
+            }
+        }
+    }
+}
+
 /// A collection in a metrics request and what the caller may read of it.
 #[derive(Debug, Clone)]
 pub struct ScopedCollection {
     pub collection_id: i64,
-    pub access: Arc<AccessMap>,
+    pub access: Visibility,
     /// Whether assets without any STIG are listed: they carry no ACL-covered pair, so
     /// restricted grants never see them.
     pub bare_assets: bool,
@@ -122,10 +138,10 @@ pub struct Checklist {
 pub struct MetricsData {
     /// Collections in scope, by name.
     pub collections: Vec<(i64, String)>,
-    /// Visible assets, shared with the kept counts.
+    /// Visible assets.
     pub assets: BTreeMap<i64, Arc<AssetInfo>>,
     pub revisions: HashMap<String, RevisionInfo>,
-    /// Visible checklists, shared with the kept counts.
+    /// Visible checklists.
     pub checklists: Vec<Arc<Checklist>>,
     pub filter: MetricsFilter,
 }
@@ -138,9 +154,7 @@ impl MetricsData {
         scoped: &ScopedCollection,
         filter: &MetricsFilter,
     ) {
-        let readable = |c: &Checklist| {
-            scoped.access.access(c.asset_id, &c.benchmark_id) > crate::access::Access::None
-        };
+        let readable = |c: &Checklist| scoped.access.readable(c.asset_id, &c.benchmark_id);
         let selected = |c: &Checklist| {
             (filter.benchmark_ids.is_empty() || filter.benchmark_ids.contains(&c.benchmark_id))
                 && (filter.rev_ids.is_empty() || filter.rev_ids.contains(&c.rev_id))
@@ -170,37 +184,12 @@ impl MetricsData {
     }
 }
 
-/// One collection's assets and checklists with their counters, before any filter or ACL.
+/// One collection's assets and checklists with their counters, before the ACL.
 #[derive(Debug)]
 struct CollectionCounts {
     name: String,
     assets: BTreeMap<i64, Arc<AssetInfo>>,
     checklists: Vec<Arc<Checklist>>,
-}
-
-/// Counts kept from earlier requests, valid for one value of the metrics epoch.
-#[derive(Debug, Default)]
-pub struct MetricsCache {
-    kept: Mutex<Kept>,
-}
-
-#[derive(Debug, Default)]
-struct Kept {
-    epoch: Option<i64>,
-    revisions: Option<Arc<HashMap<String, RevisionInfo>>>,
-    collections: HashMap<i64, Arc<CollectionCounts>>,
-    access: HashMap<Vec<i64>, Arc<AccessMap>>,
-}
-
-impl MetricsCache {
-    /// The kept state for `epoch`, emptied first if it was kept for another one.
-    fn with<T>(&self, epoch: i64, f: impl FnOnce(&mut Kept) -> T) -> T {
-        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if kept.epoch != Some(epoch) {
-            *kept = Kept { epoch: Some(epoch), ..Kept::default() };
-        }
-        f(&mut kept)
-    }
 }
 
 /// A value bound to a placeholder of a dynamically built statement.
@@ -220,6 +209,12 @@ impl Conditions {
     fn placeholders(&self, n: usize) -> String {
         let first = self.binds.len() + 1;
         (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Binds one text value and returns its placeholder.
+    fn text(&mut self, value: String) -> String {
+        self.binds.push(Bind::Text(value));
+        format!("${}", self.binds.len())
     }
 
     fn ints(&mut self, column: &str, values: &[i64]) {
@@ -254,6 +249,49 @@ impl Conditions {
     }
 }
 
+/// Separates the values of a list of ids in [`Store::checklists`]: a control character no id
+/// holds.
+const TEXT_SEPARATOR: char = '\u{1f}';
+
+/// A value aggregated into a list over every checklist of a metrics read.
+enum ListOf {
+    Int(String),
+    /// An integer that may be NULL, listed as an empty item.
+    NullableInt(String),
+    Text(String),
+}
+
+impl ListOf {
+    /// The aggregate listing the value; SQLite's one-argument `group_concat` (comma-separated)
+    /// costs far less per row than a call naming its separator, so integers use it.
+    fn aggregate(&self, dialect: Dialect, text_separator: &str) -> String {
+        match (self, dialect) {
+            (ListOf::Int(v), Dialect::Sqlite) => format!("group_concat({v})"),
+            (ListOf::NullableInt(v), Dialect::Sqlite) => format!("group_concat(COALESCE({v}, ''))"),
+            (ListOf::Int(v), Dialect::Postgres) => format!("string_agg(CAST({v} AS TEXT), ',')"),
+            (ListOf::NullableInt(v), Dialect::Postgres) => {
+                format!("string_agg(COALESCE(CAST({v} AS TEXT), ''), ',')")
+            }
+            (ListOf::Text(v), _) => format!("string_agg({v}, {text_separator})"),
+        }
+    }
+
+    fn separator(&self) -> char {
+        match self {
+            ListOf::Text(_) => TEXT_SEPARATOR,
+            _ => ',',
+        }
+    }
+}
+
+fn parse_int(text: &str) -> Result<i64> {
+    text.parse().map_err(|e| StoreError::Corrupt(format!("metrics value '{text}': {e}")))
+}
+
+fn short_list() -> StoreError {
+    StoreError::Corrupt("metrics lists of unequal length".into())
+}
+
 /// Assignments of enabled assets with their default revision: the pin, else the current one.
 const CHECKLISTS_FROM: &str = "
     FROM asset a
@@ -263,11 +301,13 @@ const CHECKLISTS_FROM: &str = "
         ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id";
 
 impl Store {
-    /// The change counter that kept counts are valid for; read before counting.
-    pub async fn metrics_epoch(&self) -> Result<i64> {
-        let row =
-            sqlx::query("SELECT n FROM metrics_epoch WHERE id = 1").fetch_one(&self.pool).await?;
-        Ok(row.try_get("n")?)
+    /// What a grant may read of its collection's checklists. The access map (every pair
+    /// resolved) is built only when an ACL rule or the restricted role narrows the grant.
+    pub async fn metrics_visibility(&self, grant: &EffectiveGrant) -> Result<Visibility> {
+        if grant.role > Role::Restricted && self.acl_rules(&grant.grant_ids).await?.is_empty() {
+            return Ok(Visibility::All);
+        }
+        Ok(Visibility::Pairs(Arc::new(self.access_map(grant).await?)))
     }
 
     /// The visible checklists of the collections in scope, with their counters.
@@ -280,55 +320,28 @@ impl Store {
         if scope.is_empty() {
             return Ok(data);
         }
-        let epoch = self.metrics_epoch().await?;
-        let revisions = self.kept_revisions(epoch).await?;
+        let revisions = self.metrics_revisions().await?;
         for scoped in scope {
-            let counts = self.kept_collection(epoch, scoped.collection_id).await?;
+            let counts = self.collection_counts(scoped.collection_id, filter, &revisions).await?;
             data.collections.push((scoped.collection_id, counts.name.clone()));
             data.add_visible(&counts, scoped, filter);
         }
         data.collections.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        data.revisions = revisions.as_ref().clone();
+        data.revisions = revisions;
         Ok(data)
     }
 
-    /// A grant's access map, kept while the epoch (which grants, ACLs, labels and assignments
-    /// move) stands.
-    pub async fn metrics_access_map(&self, grant: &EffectiveGrant) -> Result<Arc<AccessMap>> {
-        let epoch = self.metrics_epoch().await?;
-        let mut key = grant.grant_ids.clone();
-        key.push(grant.role.id());
-        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.access.get(&key).cloned()) {
-            return Ok(kept);
-        }
-        let map = Arc::new(self.access_map(grant).await?);
-        self.metrics_cache.with(epoch, |k| k.access.insert(key, map.clone()));
-        Ok(map)
-    }
-
-    async fn kept_revisions(&self, epoch: i64) -> Result<Arc<HashMap<String, RevisionInfo>>> {
-        if let Some(kept) = self.metrics_cache.with(epoch, |k| k.revisions.clone()) {
-            return Ok(kept);
-        }
-        let revisions = Arc::new(self.metrics_revisions().await?);
-        self.metrics_cache.with(epoch, |k| k.revisions = Some(revisions.clone()));
-        Ok(revisions)
-    }
-
-    async fn kept_collection(
+    /// One collection's enabled assets and the stored counters of their checklists.
+    async fn collection_counts(
         &self,
-        epoch: i64,
         collection_id: i64,
-    ) -> Result<Arc<CollectionCounts>> {
-        let kept = self.metrics_cache.with(epoch, |k| k.collections.get(&collection_id).cloned());
-        if let Some(kept) = kept {
-            return Ok(kept);
-        }
+        filter: &MetricsFilter,
+        revisions: &HashMap<String, RevisionInfo>,
+    ) -> Result<CollectionCounts> {
         let ids = [collection_id];
         let name = self.collection_names(&ids).await?.pop().map(|(_, n)| n).unwrap_or_default();
         let assets = self.metrics_assets(&ids).await?;
-        let mut checklists = self.checklists(&ids, &MetricsFilter::default()).await?;
-        let revisions = self.kept_revisions(epoch).await?;
+        let mut checklists = self.checklists(&ids, filter).await?;
         for checklist in &mut checklists {
             if let Some(rev) = revisions.get(&checklist.rev_id) {
                 checklist.counts.rules = rev.rules;
@@ -336,9 +349,7 @@ impl Store {
         }
         let checklists = checklists.into_iter().map(Arc::new).collect();
         let assets = assets.into_iter().map(|(id, a)| (id, Arc::new(a))).collect();
-        let counts = Arc::new(CollectionCounts { name, assets, checklists });
-        self.metrics_cache.with(epoch, |k| k.collections.insert(collection_id, counts.clone()));
-        Ok(counts)
+        Ok(CollectionCounts { name, assets, checklists })
     }
 
     async fn collection_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
@@ -378,91 +389,124 @@ impl Store {
             assets.insert(asset.asset_id, asset);
         }
         let mut c = Conditions::default();
-        c.ints("l.collection_id", ids);
+        c.ints("collection_id", ids);
         let sql = format!(
-            "SELECT m.asset_id, l.label_id, l.uuid, l.name, l.color, l.description
-             FROM collection_label_asset_map m
-             JOIN collection_label l ON l.label_id = m.label_id
-             WHERE {} ORDER BY l.name",
+            "SELECT label_id, uuid, name, color, description FROM collection_label WHERE {}",
             c.sql()
         );
+        let mut labels = HashMap::new();
         for row in &c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            let asset_id: i64 = row.try_get("asset_id")?;
-            if let Some(asset) = assets.get_mut(&asset_id) {
-                asset.labels.push(LabelInfo {
-                    label_id: row.try_get("label_id")?,
-                    uuid: row.try_get("uuid")?,
-                    name: row.try_get("name")?,
-                    color: row.try_get("color")?,
-                    description: row.try_get("description")?,
-                });
-            }
+            let label = LabelInfo {
+                label_id: row.try_get("label_id")?,
+                uuid: row.try_get("uuid")?,
+                name: row.try_get("name")?,
+                color: row.try_get("color")?,
+                description: row.try_get("description")?,
+            };
+            labels.insert(label.label_id, label);
+        }
+        // an asset/label pair per row would cost more than the rest of the read; see checklists
+        let mut c = Conditions::default();
+        c.ints("l.collection_id", ids);
+        let lists = [ListOf::Int("m.asset_id".into()), ListOf::Int("m.label_id".into())];
+        let aggregates: Vec<String> = lists.iter().map(|l| l.aggregate(self.dialect, "")).collect();
+        let sql = format!(
+            "SELECT {} FROM collection_label_asset_map m
+             JOIN collection_label l ON l.label_id = m.label_id
+             WHERE {}",
+            aggregates.join(", "),
+            c.sql()
+        );
+        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        let (asset_ids, label_ids): (Option<String>, Option<String>) =
+            (row.try_get(0)?, row.try_get(1)?);
+        let (asset_ids, label_ids) = (asset_ids.unwrap_or_default(), label_ids.unwrap_or_default());
+        let mut label_ids = label_ids.split(',').filter(|l| !l.is_empty());
+        for asset_id in asset_ids.split(',').filter(|a| !a.is_empty()) {
+            let label_id = parse_int(label_ids.next().ok_or_else(short_list)?)?;
+            let (Some(asset), Some(label)) =
+                (assets.get_mut(&parse_int(asset_id)?), labels.get(&label_id))
+            else {
+                continue;
+            };
+            asset.labels.push(label.clone());
+        }
+        for asset in assets.values_mut() {
+            asset.labels.sort_by(|a, b| a.name.cmp(&b.name));
         }
         Ok(assets)
     }
 
-    /// Every assignment of the collections' enabled assets passing the STIG filters, with the
-    /// review counters of its default revision (zero when no review matches).
+    /// Every assignment of the collections' enabled assets passing the STIG filters, with its
+    /// stored counters.
+    ///
+    /// A collection can hold tens of thousands of checklists, and the drivers spend far more
+    /// per row and per value than the database does (SQLite's hands every row across a
+    /// thread), so the statement returns one row: each value aggregated into a list over
+    /// every checklist, all lists in the same row order.
     async fn checklists(&self, ids: &[i64], filter: &MetricsFilter) -> Result<Vec<Checklist>> {
         let mut c = Conditions::default();
+        let separator = c.text(TEXT_SEPARATOR.to_string());
         c.ints("a.collection_id", ids);
         c.ints("a.asset_id", &filter.asset_ids);
         c.texts("sa.benchmark_id", &filter.benchmark_ids);
         c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
+        let mut values = vec![
+            ListOf::Int("a.collection_id".to_string()),
+            ListOf::Int("a.asset_id".to_string()),
+            ListOf::Text("sa.benchmark_id".to_string()),
+            ListOf::Text("COALESCE(p.rev_id, cr.rev_id)".to_string()),
+            ListOf::Int("CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END".to_string()),
+        ];
+        for (column, _) in counters::counter_columns() {
+            values.push(match counters::TIMES.contains(&column.as_str()) {
+                true => ListOf::NullableInt(format!("sa.{column}")),
+                false => ListOf::Int(format!("sa.{column}")),
+            });
+        }
+        let lists: Vec<String> =
+            values.iter().map(|v| v.aggregate(self.dialect, &separator)).collect();
         let sql = format!(
-            "SELECT a.collection_id, a.asset_id, sa.benchmark_id,
-                    COALESCE(p.rev_id, cr.rev_id) AS rev_id,
-                    CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END AS pinned
-             {CHECKLISTS_FROM}
-             WHERE {} AND a.state = 'enabled'",
+            "SELECT {} {CHECKLISTS_FROM} WHERE {} AND a.state = 'enabled'",
+            lists.join(", "),
             c.sql()
         );
-        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
-        let mut counts = self.checklist_counts(&c).await?;
-        rows.iter()
-            .map(|row| {
-                let asset_id: i64 = row.try_get("asset_id")?;
-                let benchmark_id: String = row.try_get("benchmark_id")?;
-                let counts = counts.remove(&(asset_id, benchmark_id.clone())).unwrap_or_default();
-                Ok(Checklist {
-                    collection_id: row.try_get("collection_id")?,
-                    asset_id,
-                    benchmark_id,
-                    rev_id: row.try_get("rev_id")?,
-                    pinned: flag(row, "pinned")?,
-                    counts,
-                })
-            })
-            .collect()
-    }
-
-    /// Review counters per assignment, for assignments with at least one matched review. A
-    /// review matched by two rules of the revision counts twice, as upstream's counters do.
-    async fn checklist_counts(
-        &self,
-        conditions: &Conditions,
-    ) -> Result<HashMap<(i64, String), Counts>> {
-        let sql = format!(
-            "SELECT a.asset_id, sa.benchmark_id, {}
-             {CHECKLISTS_FROM}
-             JOIN rev_group_rule_map rgr ON rgr.rev_id = COALESCE(p.rev_id, cr.rev_id)
-             JOIN rule_version_check_digest k ON k.rule_id = rgr.rule_id
-             JOIN review rv ON rv.asset_id = a.asset_id AND rv.version = k.version
-                 AND rv.check_digest = k.check_digest
-             WHERE {} AND a.state = 'enabled'
-             GROUP BY a.asset_id, sa.benchmark_id",
-            counts::count_columns(),
-            conditions.sql()
-        );
-        let rows = conditions.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            out.insert(
-                (row.try_get("asset_id")?, row.try_get("benchmark_id")?),
-                Counts::read(row)?,
-            );
+        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        let lists: Vec<Option<String>> =
+            (0..values.len()).map(|i| row.try_get(i)).collect::<sqlx::Result<_>>()?;
+        let mut lists: Vec<std::str::Split<'_, char>> = lists
+            .iter()
+            .zip(&values)
+            .filter_map(|(list, of)| list.as_deref().map(|l| l.split(of.separator())))
+            .collect();
+        let mut checklists = Vec::new();
+        if lists.len() < values.len() {
+            return Ok(checklists); // no checklist: every aggregate is NULL
         }
-        Ok(out)
+        let (fixed, counter_lists) = lists.split_at_mut(5);
+        while let Some(collection_id) = fixed[0].next() {
+            let mut text = |i: usize| fixed[i].next().ok_or_else(short_list);
+            let collection_id = parse_int(collection_id)?;
+            let asset_id = parse_int(text(1)?)?;
+            let benchmark_id = text(2)?.to_string();
+            let rev_id = text(3)?.to_string();
+            let pinned = text(4)? == "1";
+            let mut column = counter_lists.iter_mut();
+            let counts = Counts::from_values(|| match column.next().and_then(|l| l.next()) {
+                Some("") => Ok(None),
+                Some(value) => parse_int(value).map(Some),
+                None => Err(short_list()),
+            })?;
+            checklists.push(Checklist {
+                collection_id,
+                asset_id,
+                benchmark_id,
+                rev_id,
+                pinned,
+                counts,
+            });
+        }
+        Ok(checklists)
     }
 
     /// Every revision with its benchmark's title; the library is small next to the reviews.

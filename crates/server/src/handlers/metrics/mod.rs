@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Serialize;
 use stigward_domain::Role;
 use stigward_storage::metrics::group::Row;
-use stigward_storage::metrics::{Counts, MetricsData, MetricsFilter, ScopedCollection};
+use stigward_storage::metrics::{Counts, MetricsData, MetricsFilter, ScopedCollection, Visibility};
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -130,8 +130,8 @@ async fn collection_data(
     let access = caller.collection_access(state, collection_id, Role::Restricted).await?;
     // elevation confers no review access, so an elevated caller without a grant reads nothing
     let acl = match &access.grant {
-        Some(grant) => state.store.metrics_access_map(grant).await?,
-        None => Default::default(),
+        Some(grant) => state.store.metrics_visibility(grant).await?,
+        None => Visibility::Pairs(Default::default()),
     };
     let scoped = ScopedCollection {
         collection_id,
@@ -156,7 +156,7 @@ async fn meta_data(
         }
         scope.push(ScopedCollection {
             collection_id: grant.collection_id,
-            access: state.store.metrics_access_map(&grant).await?,
+            access: state.store.metrics_visibility(&grant).await?,
             bare_assets: grant.role > Role::Restricted,
         });
     }
