@@ -1109,6 +1109,53 @@ async fn kept_counts_follow_parallel_writes_assignments_revisions_and_pins() {
     fx.server.stop().await;
 }
 
+/// Metrics reads keep each collection's checklists between requests; every kind of write,
+/// through this server or another one on the same database, shows in the next read.
+#[tokio::test]
+async fn kept_collections_follow_writes_of_this_and_other_servers() {
+    let mut fx = Fixture::build().await;
+    let (owner, _, restricted, _) = fx.views().await;
+    let all = Filter::default();
+    fx.check_collection_forms(&owner, &all, true).await;
+
+    // A review write through the API: only the recounted checklist is refetched.
+    let charlie = fx.asset_named("charlie").clone();
+    let rule = fx.revisions["Google_Chrome_Current_Windows-2-8"][0].clone();
+    let body = json!([{"ruleId": rule.rule_id, "result": "notapplicable", "detail": "n/a",
+        "comment": "", "status": "saved"}]);
+    let path = format!("/collections/{}/reviews/{}", fx.cid, charlie.id);
+    let (status, out) = fx.server.send("POST", &fx.admin, &path, body).await;
+    assert_eq!(status, 200, "{out}");
+    fx.reviews.retain(|r| !(r.asset_id == charlie.id && r.key == rule.key));
+    let written = Written {
+        asset_id: charlie.id.clone(),
+        key: rule.key.clone(),
+        result: 1,
+        status: 0,
+        engine: false,
+    };
+    fx.reviews.push(written);
+    fx.check_collection_forms(&owner, &all, true).await;
+    fx.check_collection_forms(&restricted, &all, false).await;
+
+    // Another server on the same database deletes that review.
+    let asset_id: i64 = charlie.id.parse().unwrap();
+    assert!(fx.store.delete_review(asset_id, &rule.rule_id).await.unwrap());
+    fx.reviews.retain(|r| !(r.asset_id == charlie.id && r.key == rule.key));
+    fx.check_collection_forms(&owner, &all, true).await;
+
+    // A renamed asset changes the listing itself.
+    let path = format!("/assets/{}", charlie.id);
+    let (status, out) = fx.server.send("PATCH", &fx.admin, &path, json!({"name": "zulu"})).await;
+    assert_eq!(status, 200, "{out}");
+    fx.assets.iter_mut().find(|a| a.id == charlie.id).unwrap().name = "zulu".into();
+    for detail in [false, true] {
+        fx.check_collection_forms(&owner, &all, detail).await;
+        fx.check_meta_forms(&owner, "", &owner.collections, detail).await;
+    }
+    fx.server.stop().await;
+}
+
 /// Runs `stigward repair-metrics` on the fixture's database: its exit code and output.
 fn repair_metrics(fx: &Fixture) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stigward"))

@@ -1028,12 +1028,7 @@ impl Store {
     // Known shortcoming: stig_asset_map `userIds` (upstream's restricted users of a checklist)
     // is kept as imported, never derived.
     pub async fn export_app_data<S: ExportSink>(&self, sink: &mut S) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = self.read_snapshot().await?;
         let mut tables = export_plan();
         for table in &mut tables {
             let count = format!("SELECT COUNT(*) FROM {}", table.from);

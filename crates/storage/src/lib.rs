@@ -94,6 +94,8 @@ pub struct Store {
     /// SQLite allows one writer at a time and does not wait for a lock it must upgrade, so
     /// writers queue here instead of failing with SQLITE_BUSY.
     write_lock: Arc<Mutex<()>>,
+    /// Collections as metrics reads last loaded them.
+    metrics_cache: Arc<metrics::MetricsCache>,
 }
 
 /// A write transaction; on SQLite it also holds the writer's turn.
@@ -145,7 +147,12 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        let store = Store { pool, dialect, write_lock: Arc::new(Mutex::new(())) };
+        let store = Store {
+            pool,
+            dialect,
+            write_lock: Arc::new(Mutex::new(())),
+            metrics_cache: Arc::default(),
+        };
         store.recount_left_marks().await?;
         Ok(store)
     }
@@ -182,6 +189,18 @@ impl Store {
         };
         let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, dialect: self.dialect, _turn: turn })
+    }
+
+    /// A read-only transaction whose statements all see one snapshot of the database (on
+    /// SQLite every transaction does; PostgreSQL needs repeatable read).
+    pub async fn read_snapshot(&self) -> Result<Transaction<'static, Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// A cheap round trip, for the health monitor.

@@ -107,7 +107,7 @@ pub(crate) async fn recount_stale(
     .fetch_one(&mut **tx)
     .await?;
     if pending == 0 {
-        return Ok(());
+        return advance_sequence(tx, dialect, marks, false).await;
     }
     expand_marks(tx, dialect, marks).await?;
     if dialect == Dialect::Postgres {
@@ -152,10 +152,57 @@ pub(crate) async fn recount_stale(
     ))
     .execute(&mut **tx)
     .await?;
+    advance_sequence(tx, dialect, marks, true).await?;
     sqlx::query(&format!("DELETE FROM metrics_stale WHERE {stale}")).execute(&mut **tx).await?;
     sqlx::query(&format!("DELETE FROM metrics_stale_rev WHERE {stale_rev}"))
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Moves `metrics_seq` when the transaction recounted checklists or changed what the metrics
+/// list (marked in `metrics_structure_stale`), and stamps the recounted checklists with the new
+/// number, for the readers' kept copies ([`super::cache`]). On PostgreSQL the update locks the
+/// row until commit, so numbers follow the order of the commits.
+async fn advance_sequence(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+    marks: Marks,
+    recounted: bool,
+) -> Result<()> {
+    let structure_marks = mine(dialect, marks, "metrics_structure_stale");
+    let structure: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM metrics_structure_stale WHERE {structure_marks}"
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    if !recounted && structure == 0 {
+        return Ok(());
+    }
+    let n: i64 = sqlx::query_scalar(
+        "UPDATE metrics_seq
+         SET n = n + 1, structure_n = CASE WHEN $1 > 0 THEN n + 1 ELSE structure_n END
+         RETURNING n",
+    )
+    .bind(structure)
+    .fetch_one(&mut **tx)
+    .await?;
+    if recounted {
+        let stale = mine(dialect, marks, "metrics_stale");
+        sqlx::query(&format!(
+            "UPDATE stig_asset_map SET counted_seq = $1
+             WHERE (asset_id, benchmark_id) IN
+                 (SELECT asset_id, benchmark_id FROM metrics_stale WHERE {stale})"
+        ))
+        .bind(n)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if structure > 0 {
+        sqlx::query(&format!("DELETE FROM metrics_structure_stale WHERE {structure_marks}"))
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! ACL rules apply to whole asset/STIG pairs, so a checklist is either visible with all its
 //! counters or not at all.
 
+mod cache;
 pub mod counters;
 mod counts;
 pub mod group;
@@ -12,12 +13,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
-use sqlx::{Any, Row};
+use sqlx::{Any, AnyConnection, Row};
 
 pub use counts::{Counts, RESULTS, STATUSES};
 use stigward_wire::metrics::BySeverity;
 
 use stigward_domain::Role;
+
+pub(crate) use cache::MetricsCache;
+use cache::{Kept, Seq};
 
 use crate::access::AccessMap;
 use crate::grants::EffectiveGrant;
@@ -140,7 +144,7 @@ pub struct MetricsData {
     pub collections: Vec<(i64, String)>,
     /// Visible assets.
     pub assets: BTreeMap<i64, Arc<AssetInfo>>,
-    pub revisions: HashMap<String, RevisionInfo>,
+    pub revisions: Arc<HashMap<String, RevisionInfo>>,
     /// Visible checklists.
     pub checklists: Vec<Arc<Checklist>>,
     pub filter: MetricsFilter,
@@ -184,12 +188,48 @@ impl MetricsData {
     }
 }
 
-/// One collection's assets and checklists with their counters, before the ACL.
+/// One collection's assets and checklists with their counters, before the ACL; kept between
+/// reads ([`cache`]).
 #[derive(Debug)]
-struct CollectionCounts {
+pub(crate) struct CollectionCounts {
     name: String,
-    assets: BTreeMap<i64, Arc<AssetInfo>>,
+    assets: Arc<BTreeMap<i64, Arc<AssetInfo>>>,
+    /// By asset name, asset id and benchmark id, the order of the unaggregated forms.
     checklists: Vec<Arc<Checklist>>,
+    /// Position of each (asset id, benchmark id) in `checklists`.
+    index: Arc<HashMap<(i64, String), usize>>,
+}
+
+impl CollectionCounts {
+    fn new(name: String, assets: BTreeMap<i64, AssetInfo>, checklists: Vec<Checklist>) -> Self {
+        let assets: BTreeMap<i64, Arc<AssetInfo>> =
+            assets.into_iter().map(|(id, a)| (id, Arc::new(a))).collect();
+        let mut checklists: Vec<Arc<Checklist>> = checklists.into_iter().map(Arc::new).collect();
+        let name_of = |c: &Checklist| assets.get(&c.asset_id).map(|a| a.name.clone());
+        checklists.sort_by_cached_key(|c| (name_of(c), c.asset_id, c.benchmark_id.clone()));
+        let index = checklists
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.asset_id, c.benchmark_id.clone()), i))
+            .collect();
+        CollectionCounts { name, assets: Arc::new(assets), checklists, index: Arc::new(index) }
+    }
+
+    /// A copy with these recounted checklists replaced; `None` if one of them is not listed
+    /// (the listing changed, so the collection must be loaded again).
+    fn patched(&self, recounted: Vec<Checklist>) -> Option<CollectionCounts> {
+        let mut checklists = self.checklists.clone();
+        for checklist in recounted {
+            let at = *self.index.get(&(checklist.asset_id, checklist.benchmark_id.clone()))?;
+            checklists[at] = Arc::new(checklist);
+        }
+        Some(CollectionCounts {
+            name: self.name.clone(),
+            assets: self.assets.clone(),
+            checklists,
+            index: self.index.clone(),
+        })
+    }
 }
 
 /// A value bound to a placeholder of a dynamically built statement.
@@ -224,11 +264,9 @@ impl Conditions {
         }
     }
 
-    fn texts(&mut self, column: &str, values: &[String]) {
-        if !values.is_empty() {
-            self.clauses.push(format!("{column} IN ({})", self.placeholders(values.len())));
-            self.binds.extend(values.iter().map(|v| Bind::Text(v.clone())));
-        }
+    fn greater_than(&mut self, column: &str, value: i64) {
+        self.binds.push(Bind::Int(value));
+        self.clauses.push(format!("{column} > ${}", self.binds.len()));
     }
 
     fn sql(&self) -> String {
@@ -320,224 +358,263 @@ impl Store {
         if scope.is_empty() {
             return Ok(data);
         }
-        let revisions = self.metrics_revisions().await?;
+        let mut snapshot = self.read_snapshot().await?;
+        let seq = metrics_seq(&mut snapshot).await?;
+        let revisions = match self.metrics_cache.revisions(seq) {
+            Some(revisions) => revisions,
+            None => {
+                let revisions = Arc::new(metrics_revisions(&mut snapshot).await?);
+                self.metrics_cache.keep_revisions(seq, revisions.clone());
+                revisions
+            }
+        };
         for scoped in scope {
-            let counts = self.collection_counts(scoped.collection_id, filter, &revisions).await?;
-            data.collections.push((scoped.collection_id, counts.name.clone()));
+            let id = scoped.collection_id;
+            let counts = self.collection_counts(&mut snapshot, id, seq, &revisions).await?;
+            data.collections.push((id, counts.name.clone()));
             data.add_visible(&counts, scoped, filter);
         }
+        snapshot.commit().await?;
         data.collections.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         data.revisions = revisions;
         Ok(data)
     }
 
-    /// One collection's enabled assets and the stored counters of their checklists.
+    /// One collection's enabled assets and the counters of their checklists: the kept copy,
+    /// brought up to `seq` ([`cache`]).
     async fn collection_counts(
         &self,
+        conn: &mut AnyConnection,
         collection_id: i64,
-        filter: &MetricsFilter,
+        seq: Seq,
         revisions: &HashMap<String, RevisionInfo>,
-    ) -> Result<CollectionCounts> {
-        let ids = [collection_id];
-        let name = self.collection_names(&ids).await?.pop().map(|(_, n)| n).unwrap_or_default();
-        let assets = self.metrics_assets(&ids).await?;
-        let mut checklists = self.checklists(&ids, filter).await?;
-        for checklist in &mut checklists {
-            if let Some(rev) = revisions.get(&checklist.rev_id) {
-                checklist.counts.rules = rev.rules;
+    ) -> Result<Arc<CollectionCounts>> {
+        let counts = match self.metrics_cache.collection(collection_id, seq) {
+            Kept::Current(counts) => return Ok(counts),
+            Kept::Behind { n, counts } => {
+                let recounted = checklists(conn, self.dialect, collection_id, n, revisions).await?;
+                counts.patched(recounted)
             }
-        }
-        let checklists = checklists.into_iter().map(Arc::new).collect();
-        let assets = assets.into_iter().map(|(id, a)| (id, Arc::new(a))).collect();
-        Ok(CollectionCounts { name, assets, checklists })
+            Kept::Missing => None,
+        };
+        let counts = match counts {
+            Some(counts) => counts,
+            None => {
+                let ids = [collection_id];
+                let name = collection_names(conn, &ids).await?.pop().map(|(_, n)| n);
+                let assets = metrics_assets(conn, self.dialect, &ids).await?;
+                let checklists =
+                    checklists(conn, self.dialect, collection_id, 0, revisions).await?;
+                CollectionCounts::new(name.unwrap_or_default(), assets, checklists)
+            }
+        };
+        let counts = Arc::new(counts);
+        self.metrics_cache.keep(collection_id, seq, counts.clone());
+        Ok(counts)
     }
+}
 
-    async fn collection_names(&self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
-        let mut c = Conditions::default();
-        c.ints("collection_id", ids);
-        let sql =
-            format!("SELECT collection_id, name FROM collection WHERE {} ORDER BY name", c.sql());
-        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+/// `metrics_seq` in the reader's snapshot.
+async fn metrics_seq(conn: &mut AnyConnection) -> Result<Seq> {
+    let row = sqlx::query("SELECT n, structure_n FROM metrics_seq").fetch_one(&mut *conn).await?;
+    Ok(Seq { n: row.try_get(0)?, structure_n: row.try_get(1)? })
+}
+async fn collection_names(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut c = Conditions::default();
+    c.ints("collection_id", ids);
+    let sql = format!("SELECT collection_id, name FROM collection WHERE {} ORDER BY name", c.sql());
+    let rows = c.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Enabled assets of the collections, with their labels.
+async fn metrics_assets(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    ids: &[i64],
+) -> Result<BTreeMap<i64, AssetInfo>> {
+    let mut c = Conditions::default();
+    c.ints("a.collection_id", ids);
+    let sql = format!(
+        "SELECT a.asset_id, a.collection_id, a.name, a.ip, a.fqdn, a.mac, a.noncomputing,
+                (SELECT COUNT(*) FROM stig_asset_map sa WHERE sa.asset_id = a.asset_id)
+                    AS stig_count
+         FROM asset a WHERE {} AND a.state = 'enabled'",
+        c.sql()
+    );
+    let rows = c.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+    let mut assets = BTreeMap::new();
+    for row in &rows {
+        let asset = AssetInfo {
+            asset_id: row.try_get("asset_id")?,
+            collection_id: row.try_get("collection_id")?,
+            name: row.try_get("name")?,
+            ip: row.try_get("ip")?,
+            fqdn: row.try_get("fqdn")?,
+            mac: row.try_get("mac")?,
+            noncomputing: flag(row, "noncomputing")?,
+            labels: Vec::new(),
+            stig_count: row.try_get("stig_count")?,
+        };
+        assets.insert(asset.asset_id, asset);
     }
-
-    /// Enabled assets of the collections, with their labels.
-    async fn metrics_assets(&self, ids: &[i64]) -> Result<BTreeMap<i64, AssetInfo>> {
-        let mut c = Conditions::default();
-        c.ints("a.collection_id", ids);
-        let sql = format!(
-            "SELECT a.asset_id, a.collection_id, a.name, a.ip, a.fqdn, a.mac, a.noncomputing,
-                    (SELECT COUNT(*) FROM stig_asset_map sa WHERE sa.asset_id = a.asset_id)
-                        AS stig_count
-             FROM asset a WHERE {} AND a.state = 'enabled'",
-            c.sql()
-        );
-        let rows = c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
-        let mut assets = BTreeMap::new();
-        for row in &rows {
-            let asset = AssetInfo {
-                asset_id: row.try_get("asset_id")?,
-                collection_id: row.try_get("collection_id")?,
-                name: row.try_get("name")?,
-                ip: row.try_get("ip")?,
-                fqdn: row.try_get("fqdn")?,
-                mac: row.try_get("mac")?,
-                noncomputing: flag(row, "noncomputing")?,
-                labels: Vec::new(),
-                stig_count: row.try_get("stig_count")?,
-            };
-            assets.insert(asset.asset_id, asset);
-        }
-        let mut c = Conditions::default();
-        c.ints("collection_id", ids);
-        let sql = format!(
-            "SELECT label_id, uuid, name, color, description FROM collection_label WHERE {}",
-            c.sql()
-        );
-        let mut labels = HashMap::new();
-        for row in &c.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            let label = LabelInfo {
-                label_id: row.try_get("label_id")?,
-                uuid: row.try_get("uuid")?,
-                name: row.try_get("name")?,
-                color: row.try_get("color")?,
-                description: row.try_get("description")?,
-            };
-            labels.insert(label.label_id, label);
-        }
-        // an asset/label pair per row would cost more than the rest of the read; see checklists
-        let mut c = Conditions::default();
-        c.ints("l.collection_id", ids);
-        let lists = [ListOf::Int("m.asset_id".into()), ListOf::Int("m.label_id".into())];
-        let aggregates: Vec<String> = lists.iter().map(|l| l.aggregate(self.dialect, "")).collect();
-        let sql = format!(
-            "SELECT {} FROM collection_label_asset_map m
-             JOIN collection_label l ON l.label_id = m.label_id
-             WHERE {}",
-            aggregates.join(", "),
-            c.sql()
-        );
-        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
-        let (asset_ids, label_ids): (Option<String>, Option<String>) =
-            (row.try_get(0)?, row.try_get(1)?);
-        let (asset_ids, label_ids) = (asset_ids.unwrap_or_default(), label_ids.unwrap_or_default());
-        let mut label_ids = label_ids.split(',').filter(|l| !l.is_empty());
-        for asset_id in asset_ids.split(',').filter(|a| !a.is_empty()) {
-            let label_id = parse_int(label_ids.next().ok_or_else(short_list)?)?;
-            let (Some(asset), Some(label)) =
-                (assets.get_mut(&parse_int(asset_id)?), labels.get(&label_id))
-            else {
-                continue;
-            };
-            asset.labels.push(label.clone());
-        }
-        for asset in assets.values_mut() {
-            asset.labels.sort_by(|a, b| a.name.cmp(&b.name));
-        }
-        Ok(assets)
+    let mut c = Conditions::default();
+    c.ints("collection_id", ids);
+    let sql = format!(
+        "SELECT label_id, uuid, name, color, description FROM collection_label WHERE {}",
+        c.sql()
+    );
+    let mut labels = HashMap::new();
+    for row in &c.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+        let label = LabelInfo {
+            label_id: row.try_get("label_id")?,
+            uuid: row.try_get("uuid")?,
+            name: row.try_get("name")?,
+            color: row.try_get("color")?,
+            description: row.try_get("description")?,
+        };
+        labels.insert(label.label_id, label);
     }
-
-    /// Every assignment of the collections' enabled assets passing the STIG filters, with its
-    /// stored counters.
-    ///
-    /// A collection can hold tens of thousands of checklists, and the drivers spend far more
-    /// per row and per value than the database does (SQLite's hands every row across a
-    /// thread), so the statement returns one row: each value aggregated into a list over
-    /// every checklist, all lists in the same row order.
-    async fn checklists(&self, ids: &[i64], filter: &MetricsFilter) -> Result<Vec<Checklist>> {
-        let mut c = Conditions::default();
-        let separator = c.text(TEXT_SEPARATOR.to_string());
-        c.ints("a.collection_id", ids);
-        c.ints("a.asset_id", &filter.asset_ids);
-        c.texts("sa.benchmark_id", &filter.benchmark_ids);
-        c.texts("COALESCE(p.rev_id, cr.rev_id)", &filter.rev_ids);
-        let mut values = vec![
-            ListOf::Int("a.collection_id".to_string()),
-            ListOf::Int("a.asset_id".to_string()),
-            ListOf::Text("sa.benchmark_id".to_string()),
-            ListOf::Text("COALESCE(p.rev_id, cr.rev_id)".to_string()),
-            ListOf::Int("CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END".to_string()),
-        ];
-        for (column, _) in counters::counter_columns() {
-            values.push(match counters::TIMES.contains(&column.as_str()) {
-                true => ListOf::NullableInt(format!("sa.{column}")),
-                false => ListOf::Int(format!("sa.{column}")),
-            });
-        }
-        let lists: Vec<String> =
-            values.iter().map(|v| v.aggregate(self.dialect, &separator)).collect();
-        let sql = format!(
-            "SELECT {} {CHECKLISTS_FROM} WHERE {} AND a.state = 'enabled'",
-            lists.join(", "),
-            c.sql()
-        );
-        let row = c.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
-        let lists: Vec<Option<String>> =
-            (0..values.len()).map(|i| row.try_get(i)).collect::<sqlx::Result<_>>()?;
-        let mut lists: Vec<std::str::Split<'_, char>> = lists
-            .iter()
-            .zip(&values)
-            .filter_map(|(list, of)| list.as_deref().map(|l| l.split(of.separator())))
-            .collect();
-        let mut checklists = Vec::new();
-        if lists.len() < values.len() {
-            return Ok(checklists); // no checklist: every aggregate is NULL
-        }
-        let (fixed, counter_lists) = lists.split_at_mut(5);
-        while let Some(collection_id) = fixed[0].next() {
-            let mut text = |i: usize| fixed[i].next().ok_or_else(short_list);
-            let collection_id = parse_int(collection_id)?;
-            let asset_id = parse_int(text(1)?)?;
-            let benchmark_id = text(2)?.to_string();
-            let rev_id = text(3)?.to_string();
-            let pinned = text(4)? == "1";
-            let mut column = counter_lists.iter_mut();
-            let counts = Counts::from_values(|| match column.next().and_then(|l| l.next()) {
-                Some("") => Ok(None),
-                Some(value) => parse_int(value).map(Some),
-                None => Err(short_list()),
-            })?;
-            checklists.push(Checklist {
-                collection_id,
-                asset_id,
-                benchmark_id,
-                rev_id,
-                pinned,
-                counts,
-            });
-        }
-        Ok(checklists)
+    // an asset/label pair per row would cost more than the rest of the read; see checklists
+    let mut c = Conditions::default();
+    c.ints("l.collection_id", ids);
+    let lists = [ListOf::Int("m.asset_id".into()), ListOf::Int("m.label_id".into())];
+    let aggregates: Vec<String> = lists.iter().map(|l| l.aggregate(dialect, "")).collect();
+    let sql = format!(
+        "SELECT {} FROM collection_label_asset_map m
+         JOIN collection_label l ON l.label_id = m.label_id
+         WHERE {}",
+        aggregates.join(", "),
+        c.sql()
+    );
+    let row = c.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
+    let (asset_ids, label_ids): (Option<String>, Option<String>) =
+        (row.try_get(0)?, row.try_get(1)?);
+    let (asset_ids, label_ids) = (asset_ids.unwrap_or_default(), label_ids.unwrap_or_default());
+    let mut label_ids = label_ids.split(',').filter(|l| !l.is_empty());
+    for asset_id in asset_ids.split(',').filter(|a| !a.is_empty()) {
+        let label_id = parse_int(label_ids.next().ok_or_else(short_list)?)?;
+        let (Some(asset), Some(label)) =
+            (assets.get_mut(&parse_int(asset_id)?), labels.get(&label_id))
+        else {
+            continue;
+        };
+        asset.labels.push(label.clone());
     }
+    for asset in assets.values_mut() {
+        asset.labels.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(assets)
+}
 
-    /// Every revision with its benchmark's title; the library is small next to the reviews.
-    async fn metrics_revisions(&self) -> Result<HashMap<String, RevisionInfo>> {
-        let rows = sqlx::query(
-            "SELECT r.rev_id, r.benchmark_id, s.title, r.marking, r.version, r.release,
-                    r.benchmark_date_sql, r.low_count, r.medium_count, r.high_count
-             FROM revision r JOIN stig s ON s.benchmark_id = r.benchmark_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = HashMap::new();
-        for row in &rows {
-            let version: i64 = row.try_get("version")?;
-            let release: String = row.try_get("release")?;
-            out.insert(
-                row.try_get("rev_id")?,
-                RevisionInfo {
-                    benchmark_id: row.try_get("benchmark_id")?,
-                    title: row.try_get("title")?,
-                    marking: row.try_get("marking")?,
-                    revision_str: format!("V{version}R{release}"),
-                    revision_date: row.try_get("benchmark_date_sql")?,
-                    rules: BySeverity {
-                        low: row.try_get("low_count")?,
-                        medium: row.try_get("medium_count")?,
-                        high: row.try_get("high_count")?,
-                    },
+/// The assignments of a collection's enabled assets with their stored counters: every one,
+/// or those recounted after `since` (`counted_seq`), with the rule counts of their revision.
+///
+/// A collection can hold tens of thousands of checklists, and the drivers spend far more
+/// per row and per value than the database does (SQLite's hands every row across a
+/// thread), so the statement returns one row: each value aggregated into a list over
+/// every checklist, all lists in the same row order.
+async fn checklists(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    collection_id: i64,
+    since: i64,
+    revisions: &HashMap<String, RevisionInfo>,
+) -> Result<Vec<Checklist>> {
+    let mut c = Conditions::default();
+    let separator = c.text(TEXT_SEPARATOR.to_string());
+    c.ints("a.collection_id", &[collection_id]);
+    if since > 0 {
+        c.greater_than("sa.counted_seq", since);
+    }
+    let mut values = vec![
+        ListOf::Int("a.collection_id".to_string()),
+        ListOf::Int("a.asset_id".to_string()),
+        ListOf::Text("sa.benchmark_id".to_string()),
+        ListOf::Text("COALESCE(p.rev_id, cr.rev_id)".to_string()),
+        ListOf::Int("CASE WHEN p.rev_id IS NULL THEN 0 ELSE 1 END".to_string()),
+    ];
+    for (column, _) in counters::counter_columns() {
+        values.push(match counters::TIMES.contains(&column.as_str()) {
+            true => ListOf::NullableInt(format!("sa.{column}")),
+            false => ListOf::Int(format!("sa.{column}")),
+        });
+    }
+    let lists: Vec<String> = values.iter().map(|v| v.aggregate(dialect, &separator)).collect();
+    let sql = format!(
+        "SELECT {} {CHECKLISTS_FROM} WHERE {} AND a.state = 'enabled'",
+        lists.join(", "),
+        c.sql()
+    );
+    let row = c.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
+    let lists: Vec<Option<String>> =
+        (0..values.len()).map(|i| row.try_get(i)).collect::<sqlx::Result<_>>()?;
+    let mut lists: Vec<std::str::Split<'_, char>> = lists
+        .iter()
+        .zip(&values)
+        .filter_map(|(list, of)| list.as_deref().map(|l| l.split(of.separator())))
+        .collect();
+    let mut checklists = Vec::new();
+    if lists.len() < values.len() {
+        return Ok(checklists); // no checklist: every aggregate is NULL
+    }
+    let (fixed, counter_lists) = lists.split_at_mut(5);
+    while let Some(collection_id) = fixed[0].next() {
+        let mut text = |i: usize| fixed[i].next().ok_or_else(short_list);
+        let collection_id = parse_int(collection_id)?;
+        let asset_id = parse_int(text(1)?)?;
+        let benchmark_id = text(2)?.to_string();
+        let rev_id = text(3)?.to_string();
+        let pinned = text(4)? == "1";
+        let mut column = counter_lists.iter_mut();
+        let mut counts = Counts::from_values(|| match column.next().and_then(|l| l.next()) {
+            Some("") => Ok(None),
+            Some(value) => parse_int(value).map(Some),
+            None => Err(short_list()),
+        })?;
+        if let Some(rev) = revisions.get(&rev_id) {
+            counts.rules = rev.rules;
+        }
+        checklists.push(Checklist {
+            collection_id,
+            asset_id,
+            benchmark_id,
+            rev_id,
+            pinned,
+            counts,
+        });
+    }
+    Ok(checklists)
+}
+
+/// Every revision with its benchmark's title; the library is small next to the reviews.
+async fn metrics_revisions(conn: &mut AnyConnection) -> Result<HashMap<String, RevisionInfo>> {
+    let rows = sqlx::query(
+        "SELECT r.rev_id, r.benchmark_id, s.title, r.marking, r.version, r.release,
+                r.benchmark_date_sql, r.low_count, r.medium_count, r.high_count
+         FROM revision r JOIN stig s ON s.benchmark_id = r.benchmark_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = HashMap::new();
+    for row in &rows {
+        let version: i64 = row.try_get("version")?;
+        let release: String = row.try_get("release")?;
+        out.insert(
+            row.try_get("rev_id")?,
+            RevisionInfo {
+                benchmark_id: row.try_get("benchmark_id")?,
+                title: row.try_get("title")?,
+                marking: row.try_get("marking")?,
+                revision_str: format!("V{version}R{release}"),
+                revision_date: row.try_get("benchmark_date_sql")?,
+                rules: BySeverity {
+                    low: row.try_get("low_count")?,
+                    medium: row.try_get("medium_count")?,
+                    high: row.try_get("high_count")?,
                 },
-            );
-        }
-        Ok(out)
+            },
+        );
     }
+    Ok(out)
 }
