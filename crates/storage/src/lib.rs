@@ -182,12 +182,17 @@ impl Store {
         migrator.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
+    /// A write transaction. On SQLite it takes the database's write lock at once (`BEGIN
+    /// IMMEDIATE`): a transaction that read first and wrote later could not wait for a writer
+    /// in another process (the CLI, another server) and would fail with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<WriteTx<'_>> {
-        let turn = match self.dialect {
-            Dialect::Sqlite => Some(self.write_lock.lock().await),
-            Dialect::Postgres => None,
+        let (turn, tx) = match self.dialect {
+            Dialect::Sqlite => {
+                let turn = self.write_lock.lock().await;
+                (Some(turn), self.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Dialect::Postgres => (None, self.pool.begin().await?),
         };
-        let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, dialect: self.dialect, _turn: turn })
     }
 

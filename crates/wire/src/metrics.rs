@@ -1,8 +1,40 @@
-//! Metrics: the summary and detail objects, and the base columns of each aggregation.
+//! Metrics: the summary and detail objects, and the base columns of each aggregation. The
+//! unaggregated forms run to tens of thousands of rows, so their bases borrow from the data
+//! they are folded from and times are written as they are serialized.
 
-use serde::Serialize;
+use std::fmt;
+
+use chrono::{Datelike, Timelike};
+use serde::{Serialize, Serializer};
 
 use crate::asset::LabelRef;
+
+/// Epoch seconds, written as `2021-07-16T03:34:02Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IsoSeconds(pub i64);
+
+impl fmt::Display for IsoSeconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = chrono::DateTime::from_timestamp(self.0, 0).unwrap_or_default();
+        let (date, time) = (t.date_naive(), t.time());
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            date.year(),
+            date.month(),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        )
+    }
+}
+
+impl Serialize for IsoSeconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
 pub struct BySeverity {
@@ -34,9 +66,9 @@ pub struct SummaryMetrics {
     pub assessments_by_severity: BySeverity,
     pub assessed: i64,
     pub assessed_by_severity: BySeverity,
-    pub min_ts: Option<String>,
-    pub max_ts: Option<String>,
-    pub max_touch_ts: Option<String>,
+    pub min_ts: Option<IsoSeconds>,
+    pub max_ts: Option<IsoSeconds>,
+    pub max_touch_ts: Option<IsoSeconds>,
     pub results: SummaryResults,
     pub statuses: SummaryStatuses,
     pub findings: BySeverity,
@@ -79,9 +111,9 @@ pub struct DetailMetrics {
     pub assessments_by_severity: BySeverity,
     pub assessed: i64,
     pub assessed_by_severity: BySeverity,
-    pub min_ts: Option<String>,
-    pub max_ts: Option<String>,
-    pub max_touch_ts: Option<String>,
+    pub min_ts: Option<IsoSeconds>,
+    pub max_ts: Option<IsoSeconds>,
+    pub max_touch_ts: Option<IsoSeconds>,
     pub statuses: DetailStatuses,
     pub results: DetailResults,
     pub findings: BySeverity,
@@ -104,31 +136,31 @@ impl<B, M> WithMetrics<B, M> {
 /// One asset/STIG assignment (the unaggregated forms).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ChecklistBase {
+pub struct ChecklistBase<'a> {
     #[serde(with = "crate::id_string")]
     pub asset_id: i64,
-    pub name: String,
-    pub labels: Vec<LabelRef>,
-    pub benchmark_id: String,
-    pub title: String,
-    pub marking: Option<String>,
-    pub revision_str: String,
+    pub name: &'a str,
+    pub labels: &'a [LabelRef],
+    pub benchmark_id: &'a str,
+    pub title: &'a str,
+    pub marking: Option<&'a str>,
+    pub revision_str: &'a str,
     pub revision_pinned: bool,
-    pub revision_date: Option<String>,
+    pub revision_date: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct AssetBase {
+pub struct AssetBase<'a> {
     #[serde(with = "crate::id_string")]
     pub asset_id: i64,
-    pub name: String,
-    pub labels: Vec<LabelRef>,
-    pub ip: Option<String>,
-    pub fqdn: Option<String>,
-    pub mac: Option<String>,
+    pub name: &'a str,
+    pub labels: &'a [LabelRef],
+    pub ip: Option<&'a str>,
+    pub fqdn: Option<&'a str>,
+    pub mac: Option<&'a str>,
     pub noncomputing: bool,
-    pub benchmark_ids: Vec<String>,
+    pub benchmark_ids: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -2,8 +2,8 @@
 //! detail objects built from them.
 
 use stigward_wire::metrics::{
-    BySeverity, DetailMetrics, DetailResults, DetailStatuses, EngineCount, SummaryMetrics,
-    SummaryResults, SummaryStatuses,
+    BySeverity, DetailMetrics, DetailResults, DetailStatuses, EngineCount, IsoSeconds,
+    SummaryMetrics, SummaryResults, SummaryStatuses,
 };
 
 use crate::Result;
@@ -99,9 +99,9 @@ impl Counts {
             assessments_by_severity: self.rules,
             assessed: self.assessed_total(),
             assessed_by_severity: self.assessed,
-            min_ts: self.min_ts.map(stigward_domain::iso_seconds),
-            max_ts: self.max_ts.map(stigward_domain::iso_seconds),
-            max_touch_ts: self.max_touch_ts.map(stigward_domain::iso_seconds),
+            min_ts: self.min_ts.map(IsoSeconds),
+            max_ts: self.max_ts.map(IsoSeconds),
+            max_touch_ts: self.max_touch_ts.map(IsoSeconds),
             results: SummaryResults {
                 pass: self.result("pass").total,
                 fail: self.result("fail").total,
@@ -125,9 +125,9 @@ impl Counts {
             assessments_by_severity: self.rules,
             assessed: self.assessed_total(),
             assessed_by_severity: self.assessed,
-            min_ts: self.min_ts.map(stigward_domain::iso_seconds),
-            max_ts: self.max_ts.map(stigward_domain::iso_seconds),
-            max_touch_ts: self.max_touch_ts.map(stigward_domain::iso_seconds),
+            min_ts: self.min_ts.map(IsoSeconds),
+            max_ts: self.max_ts.map(IsoSeconds),
+            max_touch_ts: self.max_touch_ts.map(IsoSeconds),
             statuses: DetailStatuses {
                 saved: self.statuses[0],
                 submitted: self.statuses[1],

@@ -3,29 +3,27 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use stigward_wire::asset::LabelRef;
 use stigward_wire::metrics::{
-    AssetBase, ChecklistBase, CollectionBase, LabelBase, MetaBase, MetaStigBase, StigBase,
-    WithMetrics,
+    AssetBase, BySeverity, ChecklistBase, CollectionBase, LabelBase, MetaBase, MetaStigBase,
+    StigBase, WithMetrics,
 };
 
-use super::{AssetInfo, Checklist, Counts, LabelInfo, MetricsData, RevisionInfo};
+use super::{AssetInfo, Checklist, Counts, LabelInfo, MetricsData, RevisionInfo, Style};
 
 pub type Row<B> = WithMetrics<B, Counts>;
 
 /// A label (none for the unlabeled row) and its visible assets.
 type LabelGroup<'a> = (Option<&'a LabelInfo>, Vec<i64>);
 
-fn label_refs(labels: &[LabelInfo]) -> Vec<LabelRef> {
-    labels
-        .iter()
-        .map(|l| LabelRef {
-            label_id: l.uuid.clone(),
-            name: l.name.clone(),
-            color: l.color.clone(),
-        })
-        .collect()
-}
+/// The revision of a checklist no longer in the library (deleted since the load).
+static NO_REVISION: RevisionInfo = RevisionInfo {
+    benchmark_id: String::new(),
+    title: String::new(),
+    marking: None,
+    revision_str: String::new(),
+    revision_date: None,
+    rules: BySeverity { low: 0, medium: 0, high: 0 },
+};
 
 fn sum<'a>(checklists: impl Iterator<Item = &'a Checklist>) -> Counts {
     let mut total = Counts::default();
@@ -36,15 +34,8 @@ fn sum<'a>(checklists: impl Iterator<Item = &'a Checklist>) -> Counts {
 }
 
 impl MetricsData {
-    fn revision(&self, rev_id: &str) -> RevisionInfo {
-        self.revisions.get(rev_id).cloned().unwrap_or_else(|| RevisionInfo {
-            benchmark_id: String::new(),
-            title: String::new(),
-            marking: None,
-            revision_str: String::new(),
-            revision_date: None,
-            rules: Default::default(),
-        })
+    fn revision(&self, rev_id: &str) -> &RevisionInfo {
+        self.revisions.get(rev_id).unwrap_or(&NO_REVISION)
     }
 
     /// Visible assets ordered by name (then id, as names repeat across collections).
@@ -54,39 +45,83 @@ impl MetricsData {
         assets
     }
 
-    /// One row per checklist, by asset name and benchmark id.
-    pub fn by_checklist(&self) -> Vec<Row<ChecklistBase>> {
+    /// The visible checklists with their assets, by asset name and benchmark id.
+    fn checklist_rows(&self) -> Vec<(&AssetInfo, &Checklist)> {
         let mut rows: Vec<(&AssetInfo, &Checklist)> = self
             .checklists
             .iter()
             .filter_map(|c| self.assets.get(&c.asset_id).map(|a| (a.as_ref(), c.as_ref())))
             .collect();
+        // kept collections list their checklists in this order already
         rows.sort_by(|(a, c), (b, d)| {
             (&a.name, a.asset_id, &c.benchmark_id).cmp(&(&b.name, b.asset_id, &d.benchmark_id))
         });
-        rows.into_iter()
-            .map(|(asset, checklist)| {
-                let rev = self.revision(&checklist.rev_id);
-                WithMetrics {
-                    base: ChecklistBase {
-                        asset_id: asset.asset_id,
-                        name: asset.name.clone(),
-                        labels: label_refs(&asset.labels),
-                        benchmark_id: checklist.benchmark_id.clone(),
-                        title: rev.title,
-                        marking: rev.marking,
-                        revision_str: rev.revision_str,
-                        revision_pinned: checklist.pinned,
-                        revision_date: rev.revision_date,
-                    },
-                    metrics: checklist.counts.clone(),
+        rows
+    }
+
+    fn checklist_row<'a>(
+        &'a self,
+        asset: &'a AssetInfo,
+        checklist: &'a Checklist,
+    ) -> Row<ChecklistBase<'a>> {
+        let rev = self.revision(&checklist.rev_id);
+        WithMetrics {
+            base: ChecklistBase {
+                asset_id: asset.asset_id,
+                name: &asset.name,
+                labels: &asset.label_refs,
+                benchmark_id: &checklist.benchmark_id,
+                title: &rev.title,
+                marking: rev.marking.as_deref(),
+                revision_str: &rev.revision_str,
+                revision_pinned: checklist.pinned,
+                revision_date: rev.revision_date.as_deref(),
+            },
+            metrics: checklist.counts.clone(),
+        }
+    }
+
+    /// One row per checklist, by asset name and benchmark id.
+    pub fn by_checklist(&self) -> Vec<Row<ChecklistBase<'_>>> {
+        let rows = self.checklist_rows();
+        rows.into_iter().map(|(asset, checklist)| self.checklist_row(asset, checklist)).collect()
+    }
+
+    /// [`MetricsData::by_checklist`] as a JSON array. The unaggregated forms run to tens of
+    /// megabytes, so each checklist's row is written once per kept copy of its counters and
+    /// copied into later answers.
+    pub fn by_checklist_json(&self, style: Style) -> serde_json::Result<Vec<u8>> {
+        let rows = self.checklist_rows();
+        let mut parts = Vec::with_capacity(rows.len());
+        for (asset, checklist) in rows {
+            let slot = &checklist.rendered[style as usize];
+            let part = match slot.get() {
+                Some(part) => part,
+                None => {
+                    let row = self.checklist_row(asset, checklist);
+                    let json = match style {
+                        Style::Summary => serde_json::to_vec(&row.map_metrics(|m| m.summary())),
+                        Style::Detail => serde_json::to_vec(&row.map_metrics(|m| m.detail())),
+                    }?;
+                    slot.get_or_init(|| json.into_boxed_slice())
                 }
-            })
-            .collect()
+            };
+            parts.push(part);
+        }
+        let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+        out.push(b'[');
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(part);
+        }
+        out.push(b']');
+        Ok(out)
     }
 
     /// One row per visible asset, by name.
-    pub fn by_asset(&self) -> Vec<Row<AssetBase>> {
+    pub fn by_asset(&self) -> Vec<Row<AssetBase<'_>>> {
         let mut per_asset: BTreeMap<i64, Vec<&Checklist>> = BTreeMap::new();
         for checklist in &self.checklists {
             per_asset.entry(checklist.asset_id).or_default().push(checklist);
@@ -95,17 +130,17 @@ impl MetricsData {
             .into_iter()
             .map(|asset| {
                 let checklists = per_asset.remove(&asset.asset_id).unwrap_or_default();
-                let mut benchmark_ids: Vec<String> =
-                    checklists.iter().map(|c| c.benchmark_id.clone()).collect();
-                benchmark_ids.sort();
+                let mut benchmark_ids: Vec<&str> =
+                    checklists.iter().map(|c| c.benchmark_id.as_str()).collect();
+                benchmark_ids.sort_unstable();
                 WithMetrics {
                     base: AssetBase {
                         asset_id: asset.asset_id,
-                        name: asset.name.clone(),
-                        labels: label_refs(&asset.labels),
-                        ip: asset.ip.clone(),
-                        fqdn: asset.fqdn.clone(),
-                        mac: asset.mac.clone(),
+                        name: &asset.name,
+                        labels: &asset.label_refs,
+                        ip: asset.ip.as_deref(),
+                        fqdn: asset.fqdn.as_deref(),
+                        mac: asset.mac.as_deref(),
                         noncomputing: asset.noncomputing,
                         benchmark_ids,
                     },
@@ -203,11 +238,11 @@ impl MetricsData {
                 WithMetrics {
                     base: StigBase {
                         benchmark_id,
-                        title: rev.title,
-                        marking: rev.marking,
-                        revision_str: rev.revision_str,
+                        title: rev.title.clone(),
+                        marking: rev.marking.clone(),
+                        revision_str: rev.revision_str.clone(),
                         revision_pinned: checklists.iter().any(|c| c.pinned),
-                        revision_date: rev.revision_date,
+                        revision_date: rev.revision_date.clone(),
                         assets: assets.len() as i64,
                         rule_count: rev.rules.low + rev.rules.medium + rev.rules.high,
                     },
@@ -249,10 +284,10 @@ impl MetricsData {
                 WithMetrics {
                     base: MetaStigBase {
                         benchmark_id,
-                        title: rev.title,
-                        marking: rev.marking,
-                        revision_str: rev.revision_str,
-                        revision_date: rev.revision_date,
+                        title: rev.title.clone(),
+                        marking: rev.marking.clone(),
+                        revision_str: rev.revision_str.clone(),
+                        revision_date: rev.revision_date.clone(),
                         collections: collections.len() as i64,
                         assets: assets.len() as i64,
                         rule_count: rev.rules.low + rev.rules.medium + rev.rules.high,

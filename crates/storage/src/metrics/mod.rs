@@ -10,12 +10,13 @@ mod counts;
 pub mod group;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Row};
 
 pub use counts::{Counts, RESULTS, STATUSES};
+use stigward_wire::asset::LabelRef;
 use stigward_wire::metrics::BySeverity;
 
 use stigward_domain::Role;
@@ -113,6 +114,8 @@ pub struct AssetInfo {
     pub noncomputing: bool,
     /// By name.
     pub labels: Vec<LabelInfo>,
+    /// The labels as rows list them.
+    pub label_refs: Vec<LabelRef>,
     stig_count: i64,
 }
 
@@ -126,8 +129,15 @@ pub struct RevisionInfo {
     pub rules: BySeverity,
 }
 
+/// Which metrics object rows carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Summary,
+    Detail,
+}
+
 /// One visible asset/STIG assignment at its collection's default revision.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Checklist {
     pub collection_id: i64,
     pub asset_id: i64,
@@ -135,6 +145,9 @@ pub struct Checklist {
     pub rev_id: String,
     pub pinned: bool,
     pub counts: Counts,
+    /// Its row of the unaggregated form as JSON, by [`Style`], written by the first read of
+    /// this copy ([`MetricsData::by_checklist_json`]). A recount makes a new copy.
+    rendered: [OnceLock<Box<[u8]>>; 2],
 }
 
 /// Everything the metrics forms are folded from.
@@ -454,6 +467,7 @@ async fn metrics_assets(
             mac: row.try_get("mac")?,
             noncomputing: flag(row, "noncomputing")?,
             labels: Vec::new(),
+            label_refs: Vec::new(),
             stig_count: row.try_get("stig_count")?,
         };
         assets.insert(asset.asset_id, asset);
@@ -503,6 +517,15 @@ async fn metrics_assets(
     }
     for asset in assets.values_mut() {
         asset.labels.sort_by(|a, b| a.name.cmp(&b.name));
+        asset.label_refs = asset
+            .labels
+            .iter()
+            .map(|l| LabelRef {
+                label_id: l.uuid.clone(),
+                name: l.name.clone(),
+                color: l.color.clone(),
+            })
+            .collect();
     }
     Ok(assets)
 }
@@ -582,6 +605,7 @@ async fn checklists(
             rev_id,
             pinned,
             counts,
+            rendered: Default::default(),
         });
     }
     Ok(checklists)

@@ -1,14 +1,12 @@
 //! The CSV form of metrics: base columns flattened (labels and benchmark ids comma-joined,
 //! booleans `1` or empty), then the summary or detail counters, RFC 4180 quoting.
 
-use stigward_storage::metrics::{Counts, RESULTS};
+use stigward_storage::metrics::{Counts, Style, RESULTS};
 use stigward_wire::asset::LabelRef;
 use stigward_wire::metrics::{
-    AssetBase, ChecklistBase, CollectionBase, LabelBase, MetaBase, MetaStigBase, StigBase,
-    WithMetrics,
+    AssetBase, ChecklistBase, CollectionBase, IsoSeconds, LabelBase, MetaBase, MetaStigBase,
+    StigBase, WithMetrics,
 };
-
-use super::Style;
 
 /// Base columns of one metrics form.
 pub trait CsvBase {
@@ -28,31 +26,31 @@ fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-impl CsvBase for ChecklistBase {
+impl CsvBase for ChecklistBase<'_> {
     const HEADER: &'static str =
         "assetId,name,labels,benchmarkId,title,marking,revisionStr,revisionPinned,revisionDate";
     fn fields(&self) -> Vec<String> {
         vec![
             self.asset_id.to_string(),
-            self.name.clone(),
-            labels(&self.labels),
-            self.benchmark_id.clone(),
-            self.title.clone(),
-            opt(&self.marking),
-            self.revision_str.clone(),
+            self.name.to_string(),
+            labels(self.labels),
+            self.benchmark_id.to_string(),
+            self.title.to_string(),
+            self.marking.unwrap_or_default().to_string(),
+            self.revision_str.to_string(),
             flag(self.revision_pinned),
-            opt(&self.revision_date),
+            self.revision_date.unwrap_or_default().to_string(),
         ]
     }
 }
 
-impl CsvBase for AssetBase {
+impl CsvBase for AssetBase<'_> {
     const HEADER: &'static str = "assetId,name,labels,benchmarkIds";
     fn fields(&self) -> Vec<String> {
         vec![
             self.asset_id.to_string(),
-            self.name.clone(),
-            labels(&self.labels),
+            self.name.to_string(),
+            labels(self.labels),
             self.benchmark_ids.join(","),
         ]
     }
@@ -161,7 +159,7 @@ fn metrics_header(style: Style) -> String {
 
 fn metrics_fields(counts: &Counts, style: Style) -> Vec<String> {
     let s = counts.summary();
-    let ts = |t: &Option<String>| t.clone().unwrap_or_default();
+    let ts = |t: &Option<IsoSeconds>| t.map(|t| t.to_string()).unwrap_or_default();
     let mut out: Vec<String> = [
         s.assessments,
         s.assessments_by_severity.low,

@@ -11,20 +11,15 @@ use axum::Json;
 use serde::Serialize;
 use stigward_domain::Role;
 use stigward_storage::metrics::group::Row;
-use stigward_storage::metrics::{Counts, MetricsData, MetricsFilter, ScopedCollection, Visibility};
+use stigward_storage::metrics::{
+    Counts, MetricsData, MetricsFilter, ScopedCollection, Style, Visibility,
+};
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, Params};
 use crate::state::AppState;
 use csv::CsvBase;
-
-/// Which metrics object the rows carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    Summary,
-    Detail,
-}
 
 /// A parsed metrics request: filters, the output format and, for one collection, its id.
 struct Request {
@@ -169,12 +164,10 @@ fn reply_rows<B: Serialize + CsvBase>(rows: Vec<Row<B>>, style: Style, csv: bool
     }
     match style {
         Style::Summary => {
-            Json(rows.into_iter().map(|r| r.map_metrics(|m| m.summary())).collect::<Vec<_>>())
-                .into_response()
+            json_rows(&rows.into_iter().map(|r| r.map_metrics(|m| m.summary())).collect::<Vec<_>>())
         }
         Style::Detail => {
-            Json(rows.into_iter().map(|r| r.map_metrics(|m| m.detail())).collect::<Vec<_>>())
-                .into_response()
+            json_rows(&rows.into_iter().map(|r| r.map_metrics(|m| m.detail())).collect::<Vec<_>>())
         }
     }
 }
@@ -186,6 +179,31 @@ fn reply_one<B: Serialize + CsvBase>(row: Row<B>, style: Style, csv: bool) -> Re
     match style {
         Style::Summary => Json(row.map_metrics(|m: Counts| m.summary())).into_response(),
         Style::Detail => Json(row.map_metrics(|m: Counts| m.detail())).into_response(),
+    }
+}
+
+/// About what one row of the by-asset forms takes as JSON.
+const ROW_BYTES: usize = 1024;
+
+/// Rows written into one buffer sized for them at the start: the by-asset forms run to
+/// megabytes, which a buffer grown as it is written copies over several times.
+fn json_rows<T: Serialize>(rows: &[T]) -> Response {
+    let mut body = Vec::with_capacity(rows.len().saturating_mul(ROW_BYTES).max(64));
+    json_body(serde_json::to_writer(&mut body, rows).map(|()| body))
+}
+
+fn json_body(body: serde_json::Result<Vec<u8>>) -> Response {
+    match body {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => ApiError::Internal(format!("metrics rows: {e}")).into_response(),
+    }
+}
+
+/// The unaggregated forms, one row per checklist.
+fn reply_checklists(data: &MetricsData, style: Style, csv: bool) -> Response {
+    match csv {
+        true => csv_response(csv::render(&data.by_checklist(), style)),
+        false => json_body(data.by_checklist_json(style)),
     }
 }
 
@@ -221,7 +239,7 @@ pub async fn get_metrics_detail_by_collection(
 ) -> ApiResult<Response> {
     let request = Request::collection(params)?;
     let data = collection_data(&caller, &state, &collection_id, &request).await?;
-    Ok(reply_rows(data.by_checklist(), Style::Detail, request.csv))
+    Ok(reply_checklists(&data, Style::Detail, request.csv))
 }
 
 pub async fn get_metrics_detail_by_collection_agg_asset(
@@ -276,7 +294,7 @@ pub async fn get_metrics_summary_by_collection(
 ) -> ApiResult<Response> {
     let request = Request::collection(params)?;
     let data = collection_data(&caller, &state, &collection_id, &request).await?;
-    Ok(reply_rows(data.by_checklist(), Style::Summary, request.csv))
+    Ok(reply_checklists(&data, Style::Summary, request.csv))
 }
 
 pub async fn get_metrics_summary_by_collection_agg_asset(
