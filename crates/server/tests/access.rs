@@ -696,6 +696,184 @@ async fn no_route_shows_another_collections_contents() {
     w.server.stop().await;
 }
 
+/// Everything the owner of Beta reads of it: the collection with every projection, its
+/// metadata, labels and their assets, grants and their ACLs, STIG maps, review-aging rules,
+/// and its asset with its STIGs and metadata.
+async fn beta_as_its_owner(w: &World) -> Vec<(String, u16, Value)> {
+    let (s, b, asset) = (&w.server, &w.beta, &w.beta_asset);
+    let every = ["assets", "grants", "labels", "owners", "stigs", "statistics", "users"];
+    let projections: Vec<String> = every.iter().map(|p| format!("projection={p}")).collect();
+    let (_, labels) = s.get(&w.admin, &format!("/collections/{b}/labels")).await;
+    let (_, grants) = s.get(&w.admin, &format!("/collections/{b}/grants")).await;
+    let mut paths = vec![
+        format!("/collections/{b}?{}", projections.join("&")),
+        format!("/collections/{b}/metadata"),
+        format!("/collections/{b}/labels"),
+        format!("/collections/{b}/grants"),
+        format!("/collections/{b}/stigs?projection=assets"),
+        format!("/collections/{b}/tasks/review-aging/config"),
+        format!("/assets?collectionId={b}&projection=stigs"),
+        format!("/assets/{asset}?projection=stigs"),
+        format!("/assets/{asset}/metadata"),
+    ];
+    for label in labels.as_array().unwrap() {
+        let id = label["labelId"].as_str().unwrap();
+        paths.push(format!("/collections/{b}/labels/{id}/assets"));
+    }
+    for grant in grants.as_array().unwrap() {
+        let id = grant["grantId"].as_str().unwrap();
+        paths.push(format!("/collections/{b}/grants/{id}/acl"));
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let (status, body) = s.get(&w.admin, &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        out.push((path, status, body));
+    }
+    out
+}
+
+/// The owner and the manager of Alpha, who hold no grant in Beta, try every write that could
+/// reach Beta's collection, metadata, labels, grants, ACLs, STIG maps, review-aging rules and
+/// asset: on Beta's own paths, and on Alpha's paths with Beta's ids in the path or the body.
+/// Each is refused with the status the contract gives it, and Beta reads back unchanged.
+#[tokio::test]
+async fn no_route_changes_another_collections_contents() {
+    let w = world().await;
+    let s = &w.server;
+    let (a, b, b1) = (&w.alpha, &w.beta, &w.beta_asset);
+    let (chrome, _) = benchmark_of(CHROME);
+    let (vpn, _) = benchmark_of(VPN_R1);
+    // Beta gets a tagged asset with metadata, a restricted grant with an ACL, an aging rule
+    let (_, beta_labels) = s.get(&w.admin, &format!("/collections/{b}/labels")).await;
+    let label = beta_labels[0]["labelId"].as_str().unwrap().to_string();
+    let path = format!("/collections/{b}/labels/{label}/assets");
+    assert_eq!(s.send("PUT", &w.admin, &path, json!([b1])).await.0, 200);
+    let path = format!("/assets/{b1}/metadata");
+    assert_eq!(s.send("PUT", &w.admin, &path, json!({"role": "db"})).await.0, 200);
+    let (_, reader) = user(s, "beta-reader", &[]).await;
+    let grant = json!([{"userId": reader, "roleId": 1}]);
+    let (status, made) = s.send("POST", &w.admin, &format!("/collections/{b}/grants"), grant).await;
+    assert_eq!(status, 201, "{made}");
+    let grant = made[0]["grantId"].as_str().unwrap().to_string();
+    let acl = json!([{"assetId": b1, "benchmarkId": chrome, "access": "r"}]);
+    let path = format!("/collections/{b}/grants/{grant}/acl");
+    assert_eq!(s.send("PUT", &w.admin, &path, acl).await.0, 200);
+    let aging = json!([{"triggerField": "ts", "triggerInterval": 2147483647,
+        "triggerAction": "delete", "enabled": false}]);
+    let path = format!("/collections/{b}/tasks/review-aging/config");
+    assert_eq!(s.send("PUT", &w.admin, &path, aging.clone()).await.0, 200);
+    let (_, grants) = s.get(&w.admin, &format!("/collections/{b}/grants")).await;
+    let owner_grant = grants.as_array().unwrap().iter().find(|g| g["roleId"] == 4).unwrap()
+        ["grantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, alpha_labels) = s.get(&w.owner, &format!("/collections/{a}/labels")).await;
+    let alpha_label = alpha_labels[0]["labelId"].as_str().unwrap().to_string();
+    let before = beta_as_its_owner(&w).await;
+
+    let asset_body = |collection: &str| {
+        json!({"name": "b1", "collectionId": collection, "description": null, "ip": null,
+            "noncomputing": false, "metadata": {}, "stigs": [chrome]})
+    };
+    let batch_asset = json!([{"name": "planted", "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": []}]);
+    let new_label = json!({"name": "planted", "description": null, "color": "000000"});
+    let aging_on_b1 = json!([{"triggerField": "ts", "triggerInterval": 2147483647,
+        "triggerAction": "delete", "enabled": false, "target": {"assetId": b1}}]);
+    let deletion = json!({"operation": "delete", "assetIds": [b1]});
+    // review-aging rules are the owner's: the manager is refused before the target is checked
+    for (actor, id, aging) in
+        [(&w.owner, &w.ids["owner"], 422), (&w.manager, &w.ids["manager"], 403)]
+    {
+        let takeover = json!({"userId": id, "roleId": 4});
+        let attempts: Vec<(&str, String, Value, u16)> = vec![
+            // Beta's own paths: no grant there, so 403 before anything is looked up
+            ("PATCH", format!("/collections/{b}"), json!({"description": "x"}), 403),
+            (
+                "PUT",
+                format!("/collections/{b}"),
+                json!({"name": "Beta", "grants": [takeover]}),
+                403,
+            ),
+            ("DELETE", format!("/collections/{b}"), Value::Null, 403),
+            ("PATCH", format!("/collections/{b}/metadata"), json!({"site": "x"}), 403),
+            ("PUT", format!("/collections/{b}/metadata"), json!({}), 403),
+            ("PUT", format!("/collections/{b}/metadata/keys/site"), json!("x"), 403),
+            ("DELETE", format!("/collections/{b}/metadata/keys/site"), Value::Null, 403),
+            ("POST", format!("/collections/{b}/labels"), new_label.clone(), 403),
+            ("POST", format!("/collections/{b}/labels/batch"), json!([new_label]), 403),
+            ("PATCH", format!("/collections/{b}/labels/{label}"), json!({"color": "000000"}), 403),
+            ("DELETE", format!("/collections/{b}/labels/{label}"), Value::Null, 403),
+            ("PUT", format!("/collections/{b}/labels/{label}/assets"), json!([]), 403),
+            ("POST", format!("/collections/{b}/grants"), json!([takeover]), 403),
+            ("PUT", format!("/collections/{b}/grants/{owner_grant}"), takeover.clone(), 403),
+            ("DELETE", format!("/collections/{b}/grants/{grant}"), Value::Null, 403),
+            ("PUT", format!("/collections/{b}/grants/{grant}/acl"), json!([]), 403),
+            ("POST", format!("/collections/{b}/stigs/{chrome}"), json!({"assetIds": []}), 403),
+            ("PUT", format!("/collections/{b}/stigs/{chrome}/assets"), json!([]), 403),
+            ("PUT", format!("/collections/{b}/tasks/review-aging/config"), json!([]), 403),
+            ("DELETE", format!("/collections/{b}/tasks/review-aging/config"), Value::Null, 403),
+            ("POST", format!("/collections/{b}/assets"), batch_asset.clone(), 403),
+            ("POST", "/assets".into(), asset_body(b), 403),
+            ("PATCH", format!("/assets?collectionId={b}"), deletion.clone(), 403),
+            ("PATCH", format!("/assets/{b1}"), json!({"description": "x"}), 403),
+            ("PUT", format!("/assets/{b1}"), asset_body(b), 403),
+            ("DELETE", format!("/assets/{b1}"), Value::Null, 403),
+            ("PATCH", format!("/assets/{b1}/metadata"), json!({"role": "x"}), 403),
+            ("PUT", format!("/assets/{b1}/metadata"), json!({}), 403),
+            ("PUT", format!("/assets/{b1}/metadata/keys/role"), json!("x"), 403),
+            ("DELETE", format!("/assets/{b1}/metadata/keys/role"), Value::Null, 403),
+            ("PUT", format!("/assets/{b1}/stigs/{vpn}"), Value::Null, 403),
+            ("DELETE", format!("/assets/{b1}/stigs/{chrome}"), Value::Null, 403),
+            ("DELETE", format!("/assets/{b1}/stigs"), Value::Null, 403),
+            // Beta's asset moved into Alpha, or Alpha's asset into Beta: the transfer needs
+            // Manage in both collections
+            ("PATCH", format!("/assets/{b1}"), json!({"collectionId": a}), 403),
+            ("PUT", format!("/assets/{b1}"), asset_body(a), 403),
+            ("PATCH", format!("/assets/{}", w.assets[0]), json!({"collectionId": b}), 403),
+            ("PUT", format!("/assets/{}", w.assets[0]), asset_body(b), 403),
+            // Alpha's paths naming Beta's label, grants and asset
+            ("PATCH", format!("/collections/{a}/labels/{label}"), json!({"color": "000000"}), 404),
+            ("DELETE", format!("/collections/{a}/labels/{label}"), Value::Null, 404),
+            ("PUT", format!("/collections/{a}/labels/{label}/assets"), json!([b1]), 403),
+            ("PUT", format!("/collections/{a}/labels/{alpha_label}/assets"), json!([b1]), 403),
+            ("PUT", format!("/collections/{a}/grants/{grant}"), takeover.clone(), 404),
+            ("PUT", format!("/collections/{a}/grants/{owner_grant}"), takeover.clone(), 404),
+            ("DELETE", format!("/collections/{a}/grants/{grant}"), Value::Null, 404),
+            ("DELETE", format!("/collections/{a}/grants/{owner_grant}"), Value::Null, 404),
+            ("PUT", format!("/collections/{a}/grants/{grant}/acl"), json!([]), 404),
+            ("PATCH", format!("/assets?collectionId={a}"), deletion.clone(), 403),
+            ("POST", format!("/collections/{a}/stigs/{chrome}"), json!({"assetIds": [b1]}), 403),
+            ("PUT", format!("/collections/{a}/stigs/{chrome}/assets"), json!([b1]), 403),
+            (
+                "PUT",
+                format!("/collections/{a}/tasks/review-aging/config"),
+                aging_on_b1.clone(),
+                aging,
+            ),
+            (
+                "POST",
+                format!("/collections/{a}/export-to/{b}"),
+                json!([{"assetId": w.assets[0]}]),
+                403,
+            ),
+        ];
+        for (method, path, body, expected) in attempts {
+            let (status, reply) = s.send(method, actor, &path, body).await;
+            assert_eq!(status, expected, "{method} {path}: {reply}");
+            assert!(reply["error"].is_string(), "{method} {path}: {reply}");
+        }
+    }
+    let after = beta_as_its_owner(&w).await;
+    for ((path, status, body), (_, status_after, body_after)) in before.iter().zip(&after) {
+        assert_eq!((status, body), (status_after, body_after), "{path} changed");
+    }
+    assert_eq!(before.len(), after.len());
+    w.server.stop().await;
+}
+
 #[tokio::test]
 async fn bad_input_gets_the_error_body() {
     let w = world().await;
