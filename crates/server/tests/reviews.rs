@@ -380,6 +380,126 @@ async fn restricted_users_read_and_write_only_what_their_acl_covers() {
     fx.server.stop().await;
 }
 
+/// Reviews of a collection, every one, with metadata, and its review history, as its owner
+/// reads them.
+async fn all_reviews(server: &TestServer, token: &str, cid: &str) -> (Value, Value) {
+    let path = format!("/collections/{cid}/reviews?rules=all&projection=metadata");
+    let (status, reviews) = server.get(token, &path).await;
+    assert_eq!(status, 200, "{reviews}");
+    let (status, history) = server.get(token, &format!("/collections/{cid}/review-history")).await;
+    assert_eq!(status, 200, "{history}");
+    (reviews, history)
+}
+
+/// Review writes on collection A naming a real asset of collection B: the batch counts each
+/// such target as `no grant for this asset/ruleId` and writes the rest, the per-asset and
+/// single-review routes refuse with 403, and B's reviews stay as they were. Tried by the owner
+/// of both collections, whose B grant would allow the write on B's own paths, and by a full
+/// grant of A alone.
+#[tokio::test]
+async fn review_writes_naming_another_collections_asset_write_nothing() {
+    let facts = BenchmarkFile::read(VPN_V1R1);
+    let b = facts.benchmark_id.as_str();
+    let fx = Fixture::start(&[VPN_V1R1], json!({}), &[("a1", &[b])]).await;
+    let s = &fx.server;
+    let (_, me) = s.get(&fx.admin, "/user").await;
+    let body = json!({"name": "Other", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (status, other) = s.send("POST", &fx.admin, "/collections", body).await;
+    assert_eq!(status, 201, "{other}");
+    let other = other["collectionId"].as_str().unwrap().to_string();
+    let asset = json!({"name": "b1", "collectionId": other, "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": [b]});
+    let (status, b1) = s.send("POST", &fx.admin, "/assets", asset).await;
+    assert_eq!(status, 201, "{b1}");
+    let b1 = b1["assetId"].as_str().unwrap().to_string();
+    let (reviewed, unreviewed) = (&facts.rules[0].rule_id, &facts.rules[1].rule_id);
+    let own = format!("/collections/{other}/reviews/{b1}/{reviewed}");
+    let review = json!({"result": "pass", "detail": "B's own", "comment": "",
+        "metadata": {"owner": "B"}});
+    assert_eq!(s.send("PUT", &fx.admin, &own, review.clone()).await.0, 201);
+    assert_eq!(s.send("PUT", &fx.admin, &own, review).await.0, 200, "a history entry");
+    let before = all_reviews(s, &fx.admin, &other).await;
+    assert_eq!(before.0.as_array().unwrap().len(), 1);
+    assert_eq!(before.1[0]["reviewHistories"][0]["history"].as_array().unwrap().len(), 1);
+    let (full, _) = fx.grant("full-in-a", 2).await;
+
+    let a1 = fx.asset("a1");
+    let planted = json!({"result": "fail", "detail": "planted", "comment": "planted"});
+    let rules = json!([reviewed, unreviewed]);
+    for (who, token) in [("owner of both", &fx.admin), ("full in A", &full)] {
+        // the batch: B's asset alone, B's asset beside A's, and an update of B's review
+        let batches = [
+            (
+                json!({"source": {"review": planted}, "assets": {"assetIds": [b1]},
+                "rules": {"ruleIds": rules}}),
+                0,
+            ),
+            (
+                json!({"source": {"review": planted}, "assets": {"assetIds": [a1, b1]},
+                "rules": {"ruleIds": rules}}),
+                2,
+            ),
+            (
+                json!({"source": {"review": {"comment": "planted"}}, "action": "update",
+                "assets": {"assetIds": [b1]}, "rules": {"ruleIds": [reviewed]}}),
+                0,
+            ),
+        ];
+        for (batch, written) in batches {
+            let (status, reply) = s.send("POST", token, &fx.path("/reviews"), batch).await;
+            assert_eq!(status, 200, "{who}: {reply}");
+            assert_eq!(
+                reply["inserted"].as_u64().unwrap() + reply["updated"].as_u64().unwrap(),
+                written
+            );
+            let refused: BTreeSet<(String, String)> = reply["validationErrors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    assert_eq!(e["error"], "no grant for this asset/ruleId", "{who}: {reply}");
+                    (e["assetId"].as_str().unwrap().into(), e["ruleId"].as_str().unwrap().into())
+                })
+                .collect();
+            assert!(!refused.is_empty() && refused.iter().all(|(a, _)| *a == b1), "{who}: {reply}");
+            assert_eq!(reply["failedValidation"], refused.len(), "{who}: {reply}");
+        }
+
+        // the per-asset and single-review routes: B's asset is no member of A
+        let one = |rule: &str| fx.path(&format!("/reviews/{b1}/{rule}"));
+        let put = json!({"result": "fail", "detail": "planted", "comment": "planted"});
+        let attempts = [
+            (
+                "POST",
+                fx.path(&format!("/reviews/{b1}")),
+                json!([{"ruleId": reviewed,
+                "result": "fail", "detail": "planted", "comment": "planted"}]),
+            ),
+            ("PUT", one(reviewed), put.clone()),
+            ("PUT", one(unreviewed), put),
+            ("PATCH", one(reviewed), json!({"comment": "planted"})),
+            ("DELETE", one(reviewed), Value::Null),
+            ("PATCH", format!("{}/metadata", one(reviewed)), json!({"owner": "A"})),
+            ("PUT", format!("{}/metadata", one(reviewed)), json!({"owner": "A"})),
+            ("PUT", format!("{}/metadata/keys/owner", one(reviewed)), json!("A")),
+            ("DELETE", format!("{}/metadata/keys/owner", one(reviewed)), Value::Null),
+        ];
+        for (method, path, body) in attempts {
+            let (status, reply) = s.send(method, token, &path, body).await;
+            assert_eq!(status, 403, "{who} {method} {path}: {reply}");
+            assert!(reply["error"].is_string(), "{who} {method} {path}: {reply}");
+        }
+    }
+    assert_eq!(all_reviews(s, &fx.admin, &other).await, before, "B's reviews changed");
+    // A holds what the mixed batches wrote on its own asset, nothing of B's
+    let (written, _) = all_reviews(s, &fx.admin, &fx.cid).await;
+    let assets: BTreeSet<&str> =
+        written.as_array().unwrap().iter().map(|r| r["assetId"].as_str().unwrap()).collect();
+    assert_eq!(assets, BTreeSet::from([a1]));
+    assert_eq!(rule_ids_of(&written), BTreeSet::from([reviewed.clone(), unreviewed.clone()]));
+    fx.server.stop().await;
+}
+
 #[tokio::test]
 async fn bad_review_input_gets_the_api_error_body() {
     let facts = BenchmarkFile::read(VPN_V1R1);
