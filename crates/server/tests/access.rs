@@ -1450,8 +1450,65 @@ fn contract_operations() -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn the_route_table_serves_every_contract_operation() {
+/// A value of a path parameter's schema, for calling an operation without caring which
+/// resource it names. Patterns are the contract's own; an unknown one fails the test, so a new
+/// kind of parameter gets a value chosen for it.
+fn dummy_path_value<'a>(doc: &'a Value, mut schema: &'a Value) -> String {
+    while let Some(reference) = schema["$ref"].as_str() {
+        schema = &doc["components"]["schemas"][reference.rsplit('/').next().unwrap()];
+    }
+    if let Some(first) = schema["enum"].get(0) {
+        return first.as_str().unwrap().to_string();
+    }
+    let Some(pattern) = schema["pattern"].as_str() else {
+        assert_eq!(schema["type"], "string", "{schema}");
+        return "x".into();
+    };
+    match pattern {
+        "^[0-9]{1,10}$" => "1".into(),
+        "^[0-9]{6}$" => "000001".into(),
+        "^([\\w\\.]+)$" => "k".into(),
+        p if p.starts_with("^[0-9a-f]{8}-") => "00000000-0000-4000-8000-000000000000".into(),
+        p if p.starts_with("^(V\\d") => "V1R1".into(),
+        other => panic!("no value chosen for path parameters matching {other}"),
+    }
+}
+
+/// Every operation of the contract as (operationId, method, path with each path parameter
+/// filled with a value of its schema).
+fn contract_requests() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(shared("reference/stig-manager.openapi.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let parameter = |p: &Value| match p["$ref"].as_str() {
+        Some(reference) => {
+            doc["components"]["parameters"][reference.rsplit('/').next().unwrap()].clone()
+        }
+        None => p.clone(),
+    };
+    let mut out = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let shared_params = item["parameters"].as_array().cloned().unwrap_or_default();
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            let own = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut path = template.clone();
+            for p in shared_params.iter().chain(&own).map(parameter).filter(|p| p["in"] == "path") {
+                let name = p["name"].as_str().unwrap();
+                path = path.replace(&format!("{{{name}}}"), &dummy_path_value(&doc, &p["schema"]));
+            }
+            assert!(!path.contains('{'), "{id}: {path} keeps a parameter");
+            out.push((id.to_string(), method.to_uppercase(), path));
+        }
+    }
+    out
+}
+
+/// The route table holds every contract operation and nothing else, and the running router
+/// answers each operation's method and path: without a token, an operation the router serves
+/// reaches its handler (401, or its answer when it needs no token), while a path the router
+/// lacks gets the fallback's 404 and a method it lacks on a known path 405.
+#[tokio::test]
+async fn the_route_table_serves_every_contract_operation() {
     let served: BTreeSet<&str> = stigward::routes::OPERATIONS.iter().copied().collect();
     let contract = contract_operations();
     assert!(contract.len() > 150, "the contract was read: {}", contract.len());
@@ -1476,6 +1533,42 @@ fn the_route_table_serves_every_contract_operation() {
     for id in &served {
         assert!(documented.contains(*id), "{id} is served but not in openapi.yaml");
     }
+
+    let server = TestServer::start().await;
+    let fallback = server.client.get(server.url("/no/such/operation")).send().await.unwrap();
+    assert_eq!(fallback.status().as_u16(), 404);
+    let fallback = fallback.text().await.unwrap();
+    assert!(fallback.contains("No such endpoint."), "{fallback}");
+    let requests = contract_requests();
+    assert_eq!(requests.len(), contract.len());
+    let mut unrouted = Vec::new();
+    for (id, method, path) in &requests {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = server.client.request(method.clone(), server.url(path)).send().await;
+        let response = response.unwrap();
+        // a stream (the state's SSE) is left unread: its status is all that is needed
+        let status = response.status().as_u16();
+        let body = match status {
+            404 => response.text().await.unwrap(),
+            _ => String::new(),
+        };
+        if status == 405 || (status == 404 && body == fallback) {
+            unrouted.push(format!("{id}: {method} {path} answered {status} {body}"));
+        }
+    }
+    assert!(unrouted.is_empty(), "the router does not serve:\n{}", unrouted.join("\n"));
+    // each request reached its own operation's route, not another one whose path pattern
+    // also matches (`/stigs/{benchmarkId}` would take `/stigs/scap-maps`): the request
+    // statistics, kept per matched route, count every operation exactly once
+    let counted = server.state.requests.snapshot().operation_ids;
+    let miscounted: Vec<String> = requests
+        .iter()
+        .map(|(id, _, _)| (id, counted.get(id).map_or(0, |s| s.total_requests)))
+        .filter(|(_, count)| *count != 1)
+        .map(|(id, count)| format!("{id}: {count}"))
+        .collect();
+    assert!(miscounted.is_empty(), "requests per operation: {miscounted:?}");
+    server.stop().await;
 }
 
 /// The rows of one table of appdata.jsonl as column → value maps.
