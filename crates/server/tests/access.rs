@@ -1851,48 +1851,48 @@ fn counted(mut row: serde_json::Map<String, Value>) -> serde_json::Map<String, V
     row
 }
 
-/// Compares an export with the file it was imported from: from the second line on (the first
-/// line names the exporting server and date), every table, its column line and its rows
-/// (as a multiset: upstream defines no row order), value for value.
-#[tokio::test]
-async fn appdata_exports_again_row_by_row() {
-    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
-    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+/// Imports an application data file as the file's admin, elevated; it must succeed.
+async fn import_appdata(s: &TestServer, text: &str) {
     let admin = s.token("stigmanadmin", &["admin"]);
-    let (status, reply) =
-        post_appdata(&s, &admin, "?elevate=true", text.clone().into_bytes(), "application/jsonl")
-            .await;
+    let body = text.as_bytes().to_vec();
+    let (status, reply) = post_appdata(s, &admin, "?elevate=true", body, "application/jsonl").await;
     assert!(status == 200 && reply.ends_with("{\"status\":\"success\"}\n"), "{reply}");
-    let admin = s.token("stigmanadmin", &["admin"]);
-    let response = s
-        .client
-        .get(s.url("/op/appdata?elevate=true&format=jsonl"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+}
+
+/// The plain JSONL export, taken with an admin's token.
+async fn export_appdata(s: &TestServer, admin: &str) -> String {
+    let url = s.url("/op/appdata?elevate=true&format=jsonl");
+    let response = s.client.get(url).bearer_auth(admin).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
     assert!(disposition.contains(".jsonl\""), "{disposition}");
-    let exported = response.text().await.unwrap();
-    let gz =
-        s.client.get(s.url("/op/appdata?elevate=true")).bearer_auth(&admin).send().await.unwrap();
-    assert_eq!(gz.headers()["content-type"], "application/gzip");
-    let mut unzipped = String::new();
-    let bytes = gz.bytes().await.unwrap();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
-        .unwrap();
-    let body_of = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
-    assert_eq!(body_of(&unzipped), body_of(&exported), "gzip and plain exports differ");
+    response.text().await.unwrap()
+}
 
-    // upstream loads with foreign keys off: cci rows of rules the file lacks are not kept
-    let rules: BTreeSet<i64> = appdata_rows(&text, "rev_group_rule_map")
+/// Compares an export with the file it was imported from: from the second line on (the first
+/// line names the exporting server and date), every table, its column line and its rows
+/// (as a multiset: upstream defines no row order), value for value, except the rows of the
+/// users whose tokens were used since the import, which signing in rightly changed.
+fn assert_export_is_file(exported: &str, text: &str, signed_in: &[&str]) {
+    // The file's rev_group_rule_cci_map holds rows whose rgrId names no rule of its
+    // rev_group_rule_map (two in appdata.jsonl). Here rev_group_rule_cci_map.rgr_id is a
+    // foreign key to rev_group_rule_map (rgr_id) ON DELETE CASCADE, enforced on both backends
+    // (SQLite connections set PRAGMA foreign_keys = ON): it is what deletes a revision's CCI
+    // mappings with its rules. A mapping naming no rule cannot be stored, so the import skips
+    // those rows and the export lacks them. (DOMAIN-2 §5.2: upstream loads with foreign-key
+    // checks off.)
+    let rules: BTreeSet<i64> = appdata_rows(text, "rev_group_rule_map")
         .iter()
         .map(|r| r["rgrId"].as_i64().unwrap())
         .collect();
     let kept = |table: &str, r: &serde_json::Map<String, Value>| {
         table != "rev_group_rule_cci_map" || rules.contains(&r["rgrId"].as_i64().unwrap())
     };
+    let dropped = appdata_rows(text, "rev_group_rule_cci_map")
+        .iter()
+        .filter(|r| !kept("rev_group_rule_cci_map", r))
+        .count();
+    assert_eq!(dropped, 2, "the rows left out are the file's two mappings of missing rules");
     // the table list (line 2): the file's tables in its order, with the rows kept of each
     let list = |t: &str| -> Vec<(String, u64)> {
         let line: Value = serde_json::from_str(t.lines().nth(1).unwrap()).unwrap();
@@ -1903,21 +1903,20 @@ async fn appdata_exports_again_row_by_row() {
             .map(|e| (e["table"].as_str().unwrap().to_string(), e["rowCount"].as_u64().unwrap()))
             .collect()
     };
-    let expected: Vec<(String, u64)> = list(&text)
+    let expected: Vec<(String, u64)> = list(text)
         .into_iter()
         .map(|(table, _)| {
-            let count = appdata_rows(&text, &table).iter().filter(|r| kept(&table, r)).count();
+            let count = appdata_rows(text, &table).iter().filter(|r| kept(&table, r)).count();
             (table, count as u64)
         })
         .collect();
-    assert_eq!(list(&exported), expected);
+    assert_eq!(list(exported), expected);
 
-    for (table, _) in list(&text) {
+    for (table, _) in list(text) {
         let table = table.as_str();
-        assert_eq!(appdata_columns(&exported, table), appdata_columns(&text, table), "{table}");
-        // the exporting admin's own row legitimately changed: its token was just used
+        assert_eq!(appdata_columns(exported, table), appdata_columns(text, table), "{table}");
         let not_caller = |r: &serde_json::Map<String, Value>| {
-            table != "user_data" || r["username"] != "stigmanadmin"
+            table != "user_data" || !signed_in.iter().any(|u| r["username"] == *u)
         };
         let shape = |t: &str| -> Vec<String> {
             let mut out: Vec<String> = appdata_rows(t, table)
@@ -1929,7 +1928,7 @@ async fn appdata_exports_again_row_by_row() {
             out.sort();
             out
         };
-        let (ours, theirs) = (shape(&exported), shape(&text));
+        let (ours, theirs) = (shape(exported), shape(text));
         let only_ours: Vec<&String> = ours.iter().filter(|r| !theirs.contains(r)).collect();
         let only_theirs: Vec<&String> = theirs.iter().filter(|r| !ours.contains(r)).collect();
         assert!(
@@ -1937,6 +1936,120 @@ async fn appdata_exports_again_row_by_row() {
             "{table}: exported {only_ours:?}, file {only_theirs:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn appdata_exports_again_row_by_row() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let exported = export_appdata(&s, &admin).await;
+    let gz =
+        s.client.get(s.url("/op/appdata?elevate=true")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(gz.headers()["content-type"], "application/gzip");
+    let mut unzipped = String::new();
+    let bytes = gz.bytes().await.unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+        .unwrap();
+    let body_of = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body_of(&unzipped), body_of(&exported), "gzip and plain exports differ");
+    assert_export_is_file(&exported, &text, &["stigmanadmin"]);
+    s.stop().await;
+}
+
+/// Export and import are the admin's, and only elevated: a non-admin is refused with or
+/// without `elevate=true`, an admin without it.
+#[tokio::test]
+async fn appdata_needs_an_elevated_admin() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let user = s.token("lvl4", &["create_collection"]);
+    let invalid = "Invalid use of parameter elevate=true.";
+    for (who, token, query, detail) in [
+        ("non-admin", &user, "", None),
+        ("non-admin elevated", &user, "?elevate=true", Some(invalid)),
+        ("admin without elevate", &admin, "", None),
+        ("admin with elevate=false", &admin, "?elevate=false", None),
+    ] {
+        let (status, body) = s.get(token, &format!("/op/appdata{query}")).await;
+        assert_eq!(status, 403, "GET as {who}: {body}");
+        assert!(body["error"].is_string(), "GET as {who}: {body}");
+        if let Some(text) = detail {
+            assert_eq!(body["error"], text, "GET as {who}");
+        }
+        let bytes = text.as_bytes().to_vec();
+        let (status, reply) = post_appdata(&s, token, query, bytes, "application/jsonl").await;
+        assert_eq!(status, 403, "POST as {who}: {reply}");
+    }
+    // nothing was replaced: the data still exports as the file
+    assert_export_is_file(&export_appdata(&s, &admin).await, &text, &["stigmanadmin", "lvl4"]);
+    s.stop().await;
+}
+
+/// An import over an installation already loaded and then changed through the API replaces
+/// everything: a collection, a user, a benchmark, a review, an asset deletion and metadata
+/// added since are gone, and the data exports as the file again.
+#[tokio::test]
+async fn appdata_import_replaces_a_loaded_installation() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    // a review of the file on an enabled asset of a collection a user owns directly
+    let (assets, grants) = (appdata_rows(&text, "asset"), appdata_rows(&text, "collection_grant"));
+    let owner_of = |c: &Value| {
+        grants
+            .iter()
+            .find(|g| g["collectionId"] == *c && g["roleId"] == 4 && g["userId"].is_number())
+    };
+    let (review, asset_row, grant) = appdata_rows(&text, "review")
+        .into_iter()
+        .find_map(|r| {
+            let a =
+                assets.iter().find(|a| a["assetId"] == r["assetId"] && a["state"] == "enabled")?;
+            Some((r.clone(), a.clone(), owner_of(&a["collectionId"])?.clone()))
+        })
+        .unwrap();
+    let collection = asset_row["collectionId"].to_string();
+    let (asset, rule) = (review["assetId"].to_string(), review["ruleId"].as_str().unwrap());
+    let users = appdata_rows(&text, "user_data");
+    let owner = users.iter().find(|u| u["userId"] == grant["userId"]).unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owner = s.token(&owner, &[]);
+    let admin = s.token("stigmanadmin", &["admin"]);
+
+    let extra = json!({"name": "Extra", "grants": []});
+    assert_eq!(s.send("POST", &admin, "/collections?elevate=true", extra).await.0, 201);
+    let newcomer = s.token("newcomer", &[]);
+    let (_, me) = s.get(&newcomer, "/user").await;
+    let newcomer_id = me["userId"].clone();
+    let path = format!("/collections/{collection}/reviews/{asset}/{rule}");
+    let put = json!({"result": "fail", "detail": "changed", "comment": "changed"});
+    assert_eq!(s.send("PUT", &owner, &path, put).await.0, 200);
+    let path = format!("/collections/{collection}/metadata");
+    assert_eq!(s.send("PATCH", &owner, &path, json!({"added": "x"})).await.0, 200);
+    assert_eq!(s.send("DELETE", &owner, &format!("/assets/{asset}"), json!(null)).await.0, 200);
+    let chrome = std::fs::read(shared(&format!("data/stigs/{CHROME}"))).unwrap();
+    assert_eq!(s.upload(&admin, "/stigs?elevate=true", CHROME, chrome).await.0, 200);
+    let changed = export_appdata(&s, &admin).await;
+    assert!(changed.contains("\"Extra\"") && changed.contains("newcomer"), "changes are in");
+
+    import_appdata(&s, &text).await;
+    assert_export_is_file(&export_appdata(&s, &admin).await, &text, &["stigmanadmin"]);
+    let (_, all) = s.get(&admin, "/collections?elevate=true").await;
+    assert!(!names(&all, "name").contains("Extra"));
+    let (_, stigs) = s.get(&admin, "/stigs").await;
+    let (chrome_id, _) = benchmark_of(CHROME);
+    assert!(!names(&stigs, "benchmarkId").contains(&chrome_id));
+    // the newcomer is unknown again: its next request provisions it afresh, without grants
+    let (status, me) = s.get(&newcomer, "/user").await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["collectionGrants"], json!([]));
+    assert!(users.iter().all(|u| u["username"] != "newcomer" && u["userId"] != newcomer_id));
     s.stop().await;
 }
 
