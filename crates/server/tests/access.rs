@@ -696,6 +696,184 @@ async fn no_route_shows_another_collections_contents() {
     w.server.stop().await;
 }
 
+/// Everything the owner of Beta reads of it: the collection with every projection, its
+/// metadata, labels and their assets, grants and their ACLs, STIG maps, review-aging rules,
+/// and its asset with its STIGs and metadata.
+async fn beta_as_its_owner(w: &World) -> Vec<(String, u16, Value)> {
+    let (s, b, asset) = (&w.server, &w.beta, &w.beta_asset);
+    let every = ["assets", "grants", "labels", "owners", "stigs", "statistics", "users"];
+    let projections: Vec<String> = every.iter().map(|p| format!("projection={p}")).collect();
+    let (_, labels) = s.get(&w.admin, &format!("/collections/{b}/labels")).await;
+    let (_, grants) = s.get(&w.admin, &format!("/collections/{b}/grants")).await;
+    let mut paths = vec![
+        format!("/collections/{b}?{}", projections.join("&")),
+        format!("/collections/{b}/metadata"),
+        format!("/collections/{b}/labels"),
+        format!("/collections/{b}/grants"),
+        format!("/collections/{b}/stigs?projection=assets"),
+        format!("/collections/{b}/tasks/review-aging/config"),
+        format!("/assets?collectionId={b}&projection=stigs"),
+        format!("/assets/{asset}?projection=stigs"),
+        format!("/assets/{asset}/metadata"),
+    ];
+    for label in labels.as_array().unwrap() {
+        let id = label["labelId"].as_str().unwrap();
+        paths.push(format!("/collections/{b}/labels/{id}/assets"));
+    }
+    for grant in grants.as_array().unwrap() {
+        let id = grant["grantId"].as_str().unwrap();
+        paths.push(format!("/collections/{b}/grants/{id}/acl"));
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let (status, body) = s.get(&w.admin, &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        out.push((path, status, body));
+    }
+    out
+}
+
+/// The owner and the manager of Alpha, who hold no grant in Beta, try every write that could
+/// reach Beta's collection, metadata, labels, grants, ACLs, STIG maps, review-aging rules and
+/// asset: on Beta's own paths, and on Alpha's paths with Beta's ids in the path or the body.
+/// Each is refused with the status the contract gives it, and Beta reads back unchanged.
+#[tokio::test]
+async fn no_route_changes_another_collections_contents() {
+    let w = world().await;
+    let s = &w.server;
+    let (a, b, b1) = (&w.alpha, &w.beta, &w.beta_asset);
+    let (chrome, _) = benchmark_of(CHROME);
+    let (vpn, _) = benchmark_of(VPN_R1);
+    // Beta gets a tagged asset with metadata, a restricted grant with an ACL, an aging rule
+    let (_, beta_labels) = s.get(&w.admin, &format!("/collections/{b}/labels")).await;
+    let label = beta_labels[0]["labelId"].as_str().unwrap().to_string();
+    let path = format!("/collections/{b}/labels/{label}/assets");
+    assert_eq!(s.send("PUT", &w.admin, &path, json!([b1])).await.0, 200);
+    let path = format!("/assets/{b1}/metadata");
+    assert_eq!(s.send("PUT", &w.admin, &path, json!({"role": "db"})).await.0, 200);
+    let (_, reader) = user(s, "beta-reader", &[]).await;
+    let grant = json!([{"userId": reader, "roleId": 1}]);
+    let (status, made) = s.send("POST", &w.admin, &format!("/collections/{b}/grants"), grant).await;
+    assert_eq!(status, 201, "{made}");
+    let grant = made[0]["grantId"].as_str().unwrap().to_string();
+    let acl = json!([{"assetId": b1, "benchmarkId": chrome, "access": "r"}]);
+    let path = format!("/collections/{b}/grants/{grant}/acl");
+    assert_eq!(s.send("PUT", &w.admin, &path, acl).await.0, 200);
+    let aging = json!([{"triggerField": "ts", "triggerInterval": 2147483647,
+        "triggerAction": "delete", "enabled": false}]);
+    let path = format!("/collections/{b}/tasks/review-aging/config");
+    assert_eq!(s.send("PUT", &w.admin, &path, aging.clone()).await.0, 200);
+    let (_, grants) = s.get(&w.admin, &format!("/collections/{b}/grants")).await;
+    let owner_grant = grants.as_array().unwrap().iter().find(|g| g["roleId"] == 4).unwrap()
+        ["grantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, alpha_labels) = s.get(&w.owner, &format!("/collections/{a}/labels")).await;
+    let alpha_label = alpha_labels[0]["labelId"].as_str().unwrap().to_string();
+    let before = beta_as_its_owner(&w).await;
+
+    let asset_body = |collection: &str| {
+        json!({"name": "b1", "collectionId": collection, "description": null, "ip": null,
+            "noncomputing": false, "metadata": {}, "stigs": [chrome]})
+    };
+    let batch_asset = json!([{"name": "planted", "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": []}]);
+    let new_label = json!({"name": "planted", "description": null, "color": "000000"});
+    let aging_on_b1 = json!([{"triggerField": "ts", "triggerInterval": 2147483647,
+        "triggerAction": "delete", "enabled": false, "target": {"assetId": b1}}]);
+    let deletion = json!({"operation": "delete", "assetIds": [b1]});
+    // review-aging rules are the owner's: the manager is refused before the target is checked
+    for (actor, id, aging) in
+        [(&w.owner, &w.ids["owner"], 422), (&w.manager, &w.ids["manager"], 403)]
+    {
+        let takeover = json!({"userId": id, "roleId": 4});
+        let attempts: Vec<(&str, String, Value, u16)> = vec![
+            // Beta's own paths: no grant there, so 403 before anything is looked up
+            ("PATCH", format!("/collections/{b}"), json!({"description": "x"}), 403),
+            (
+                "PUT",
+                format!("/collections/{b}"),
+                json!({"name": "Beta", "grants": [takeover]}),
+                403,
+            ),
+            ("DELETE", format!("/collections/{b}"), Value::Null, 403),
+            ("PATCH", format!("/collections/{b}/metadata"), json!({"site": "x"}), 403),
+            ("PUT", format!("/collections/{b}/metadata"), json!({}), 403),
+            ("PUT", format!("/collections/{b}/metadata/keys/site"), json!("x"), 403),
+            ("DELETE", format!("/collections/{b}/metadata/keys/site"), Value::Null, 403),
+            ("POST", format!("/collections/{b}/labels"), new_label.clone(), 403),
+            ("POST", format!("/collections/{b}/labels/batch"), json!([new_label]), 403),
+            ("PATCH", format!("/collections/{b}/labels/{label}"), json!({"color": "000000"}), 403),
+            ("DELETE", format!("/collections/{b}/labels/{label}"), Value::Null, 403),
+            ("PUT", format!("/collections/{b}/labels/{label}/assets"), json!([]), 403),
+            ("POST", format!("/collections/{b}/grants"), json!([takeover]), 403),
+            ("PUT", format!("/collections/{b}/grants/{owner_grant}"), takeover.clone(), 403),
+            ("DELETE", format!("/collections/{b}/grants/{grant}"), Value::Null, 403),
+            ("PUT", format!("/collections/{b}/grants/{grant}/acl"), json!([]), 403),
+            ("POST", format!("/collections/{b}/stigs/{chrome}"), json!({"assetIds": []}), 403),
+            ("PUT", format!("/collections/{b}/stigs/{chrome}/assets"), json!([]), 403),
+            ("PUT", format!("/collections/{b}/tasks/review-aging/config"), json!([]), 403),
+            ("DELETE", format!("/collections/{b}/tasks/review-aging/config"), Value::Null, 403),
+            ("POST", format!("/collections/{b}/assets"), batch_asset.clone(), 403),
+            ("POST", "/assets".into(), asset_body(b), 403),
+            ("PATCH", format!("/assets?collectionId={b}"), deletion.clone(), 403),
+            ("PATCH", format!("/assets/{b1}"), json!({"description": "x"}), 403),
+            ("PUT", format!("/assets/{b1}"), asset_body(b), 403),
+            ("DELETE", format!("/assets/{b1}"), Value::Null, 403),
+            ("PATCH", format!("/assets/{b1}/metadata"), json!({"role": "x"}), 403),
+            ("PUT", format!("/assets/{b1}/metadata"), json!({}), 403),
+            ("PUT", format!("/assets/{b1}/metadata/keys/role"), json!("x"), 403),
+            ("DELETE", format!("/assets/{b1}/metadata/keys/role"), Value::Null, 403),
+            ("PUT", format!("/assets/{b1}/stigs/{vpn}"), Value::Null, 403),
+            ("DELETE", format!("/assets/{b1}/stigs/{chrome}"), Value::Null, 403),
+            ("DELETE", format!("/assets/{b1}/stigs"), Value::Null, 403),
+            // Beta's asset moved into Alpha, or Alpha's asset into Beta: the transfer needs
+            // Manage in both collections
+            ("PATCH", format!("/assets/{b1}"), json!({"collectionId": a}), 403),
+            ("PUT", format!("/assets/{b1}"), asset_body(a), 403),
+            ("PATCH", format!("/assets/{}", w.assets[0]), json!({"collectionId": b}), 403),
+            ("PUT", format!("/assets/{}", w.assets[0]), asset_body(b), 403),
+            // Alpha's paths naming Beta's label, grants and asset
+            ("PATCH", format!("/collections/{a}/labels/{label}"), json!({"color": "000000"}), 404),
+            ("DELETE", format!("/collections/{a}/labels/{label}"), Value::Null, 404),
+            ("PUT", format!("/collections/{a}/labels/{label}/assets"), json!([b1]), 403),
+            ("PUT", format!("/collections/{a}/labels/{alpha_label}/assets"), json!([b1]), 403),
+            ("PUT", format!("/collections/{a}/grants/{grant}"), takeover.clone(), 404),
+            ("PUT", format!("/collections/{a}/grants/{owner_grant}"), takeover.clone(), 404),
+            ("DELETE", format!("/collections/{a}/grants/{grant}"), Value::Null, 404),
+            ("DELETE", format!("/collections/{a}/grants/{owner_grant}"), Value::Null, 404),
+            ("PUT", format!("/collections/{a}/grants/{grant}/acl"), json!([]), 404),
+            ("PATCH", format!("/assets?collectionId={a}"), deletion.clone(), 403),
+            ("POST", format!("/collections/{a}/stigs/{chrome}"), json!({"assetIds": [b1]}), 403),
+            ("PUT", format!("/collections/{a}/stigs/{chrome}/assets"), json!([b1]), 403),
+            (
+                "PUT",
+                format!("/collections/{a}/tasks/review-aging/config"),
+                aging_on_b1.clone(),
+                aging,
+            ),
+            (
+                "POST",
+                format!("/collections/{a}/export-to/{b}"),
+                json!([{"assetId": w.assets[0]}]),
+                403,
+            ),
+        ];
+        for (method, path, body, expected) in attempts {
+            let (status, reply) = s.send(method, actor, &path, body).await;
+            assert_eq!(status, expected, "{method} {path}: {reply}");
+            assert!(reply["error"].is_string(), "{method} {path}: {reply}");
+        }
+    }
+    let after = beta_as_its_owner(&w).await;
+    for ((path, status, body), (_, status_after, body_after)) in before.iter().zip(&after) {
+        assert_eq!((status, body), (status_after, body_after), "{path} changed");
+    }
+    assert_eq!(before.len(), after.len());
+    w.server.stop().await;
+}
+
 #[tokio::test]
 async fn bad_input_gets_the_error_body() {
     let w = world().await;
@@ -1272,8 +1450,65 @@ fn contract_operations() -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn the_route_table_serves_every_contract_operation() {
+/// A value of a path parameter's schema, for calling an operation without caring which
+/// resource it names. Patterns are the contract's own; an unknown one fails the test, so a new
+/// kind of parameter gets a value chosen for it.
+fn dummy_path_value<'a>(doc: &'a Value, mut schema: &'a Value) -> String {
+    while let Some(reference) = schema["$ref"].as_str() {
+        schema = &doc["components"]["schemas"][reference.rsplit('/').next().unwrap()];
+    }
+    if let Some(first) = schema["enum"].get(0) {
+        return first.as_str().unwrap().to_string();
+    }
+    let Some(pattern) = schema["pattern"].as_str() else {
+        assert_eq!(schema["type"], "string", "{schema}");
+        return "x".into();
+    };
+    match pattern {
+        "^[0-9]{1,10}$" => "1".into(),
+        "^[0-9]{6}$" => "000001".into(),
+        "^([\\w\\.]+)$" => "k".into(),
+        p if p.starts_with("^[0-9a-f]{8}-") => "00000000-0000-4000-8000-000000000000".into(),
+        p if p.starts_with("^(V\\d") => "V1R1".into(),
+        other => panic!("no value chosen for path parameters matching {other}"),
+    }
+}
+
+/// Every operation of the contract as (operationId, method, path with each path parameter
+/// filled with a value of its schema).
+fn contract_requests() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(shared("reference/stig-manager.openapi.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let parameter = |p: &Value| match p["$ref"].as_str() {
+        Some(reference) => {
+            doc["components"]["parameters"][reference.rsplit('/').next().unwrap()].clone()
+        }
+        None => p.clone(),
+    };
+    let mut out = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let shared_params = item["parameters"].as_array().cloned().unwrap_or_default();
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            let own = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut path = template.clone();
+            for p in shared_params.iter().chain(&own).map(parameter).filter(|p| p["in"] == "path") {
+                let name = p["name"].as_str().unwrap();
+                path = path.replace(&format!("{{{name}}}"), &dummy_path_value(&doc, &p["schema"]));
+            }
+            assert!(!path.contains('{'), "{id}: {path} keeps a parameter");
+            out.push((id.to_string(), method.to_uppercase(), path));
+        }
+    }
+    out
+}
+
+/// The route table holds every contract operation and nothing else, and the running router
+/// answers each operation's method and path: without a token, an operation the router serves
+/// reaches its handler (401, or its answer when it needs no token), while a path the router
+/// lacks gets the fallback's 404 and a method it lacks on a known path 405.
+#[tokio::test]
+async fn the_route_table_serves_every_contract_operation() {
     let served: BTreeSet<&str> = stigward::routes::OPERATIONS.iter().copied().collect();
     let contract = contract_operations();
     assert!(contract.len() > 150, "the contract was read: {}", contract.len());
@@ -1298,6 +1533,42 @@ fn the_route_table_serves_every_contract_operation() {
     for id in &served {
         assert!(documented.contains(*id), "{id} is served but not in openapi.yaml");
     }
+
+    let server = TestServer::start().await;
+    let fallback = server.client.get(server.url("/no/such/operation")).send().await.unwrap();
+    assert_eq!(fallback.status().as_u16(), 404);
+    let fallback = fallback.text().await.unwrap();
+    assert!(fallback.contains("No such endpoint."), "{fallback}");
+    let requests = contract_requests();
+    assert_eq!(requests.len(), contract.len());
+    let mut unrouted = Vec::new();
+    for (id, method, path) in &requests {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = server.client.request(method.clone(), server.url(path)).send().await;
+        let response = response.unwrap();
+        // a stream (the state's SSE) is left unread: its status is all that is needed
+        let status = response.status().as_u16();
+        let body = match status {
+            404 => response.text().await.unwrap(),
+            _ => String::new(),
+        };
+        if status == 405 || (status == 404 && body == fallback) {
+            unrouted.push(format!("{id}: {method} {path} answered {status} {body}"));
+        }
+    }
+    assert!(unrouted.is_empty(), "the router does not serve:\n{}", unrouted.join("\n"));
+    // each request reached its own operation's route, not another one whose path pattern
+    // also matches (`/stigs/{benchmarkId}` would take `/stigs/scap-maps`): the request
+    // statistics, kept per matched route, count every operation exactly once
+    let counted = server.state.requests.snapshot().operation_ids;
+    let miscounted: Vec<String> = requests
+        .iter()
+        .map(|(id, _, _)| (id, counted.get(id).map_or(0, |s| s.total_requests)))
+        .filter(|(_, count)| *count != 1)
+        .map(|(id, count)| format!("{id}: {count}"))
+        .collect();
+    assert!(miscounted.is_empty(), "requests per operation: {miscounted:?}");
+    server.stop().await;
 }
 
 /// The rows of one table of appdata.jsonl as column → value maps.
@@ -1580,48 +1851,48 @@ fn counted(mut row: serde_json::Map<String, Value>) -> serde_json::Map<String, V
     row
 }
 
-/// Compares an export with the file it was imported from: from the second line on (the first
-/// line names the exporting server and date), every table, its column line and its rows
-/// (as a multiset: upstream defines no row order), value for value.
-#[tokio::test]
-async fn appdata_exports_again_row_by_row() {
-    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
-    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+/// Imports an application data file as the file's admin, elevated; it must succeed.
+async fn import_appdata(s: &TestServer, text: &str) {
     let admin = s.token("stigmanadmin", &["admin"]);
-    let (status, reply) =
-        post_appdata(&s, &admin, "?elevate=true", text.clone().into_bytes(), "application/jsonl")
-            .await;
+    let body = text.as_bytes().to_vec();
+    let (status, reply) = post_appdata(s, &admin, "?elevate=true", body, "application/jsonl").await;
     assert!(status == 200 && reply.ends_with("{\"status\":\"success\"}\n"), "{reply}");
-    let admin = s.token("stigmanadmin", &["admin"]);
-    let response = s
-        .client
-        .get(s.url("/op/appdata?elevate=true&format=jsonl"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+}
+
+/// The plain JSONL export, taken with an admin's token.
+async fn export_appdata(s: &TestServer, admin: &str) -> String {
+    let url = s.url("/op/appdata?elevate=true&format=jsonl");
+    let response = s.client.get(url).bearer_auth(admin).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
     assert!(disposition.contains(".jsonl\""), "{disposition}");
-    let exported = response.text().await.unwrap();
-    let gz =
-        s.client.get(s.url("/op/appdata?elevate=true")).bearer_auth(&admin).send().await.unwrap();
-    assert_eq!(gz.headers()["content-type"], "application/gzip");
-    let mut unzipped = String::new();
-    let bytes = gz.bytes().await.unwrap();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
-        .unwrap();
-    let body_of = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
-    assert_eq!(body_of(&unzipped), body_of(&exported), "gzip and plain exports differ");
+    response.text().await.unwrap()
+}
 
-    // upstream loads with foreign keys off: cci rows of rules the file lacks are not kept
-    let rules: BTreeSet<i64> = appdata_rows(&text, "rev_group_rule_map")
+/// Compares an export with the file it was imported from: from the second line on (the first
+/// line names the exporting server and date), every table, its column line and its rows
+/// (as a multiset: upstream defines no row order), value for value, except the rows of the
+/// users whose tokens were used since the import, which signing in rightly changed.
+fn assert_export_is_file(exported: &str, text: &str, signed_in: &[&str]) {
+    // The file's rev_group_rule_cci_map holds rows whose rgrId names no rule of its
+    // rev_group_rule_map (two in appdata.jsonl). Here rev_group_rule_cci_map.rgr_id is a
+    // foreign key to rev_group_rule_map (rgr_id) ON DELETE CASCADE, enforced on both backends
+    // (SQLite connections set PRAGMA foreign_keys = ON): it is what deletes a revision's CCI
+    // mappings with its rules. A mapping naming no rule cannot be stored, so the import skips
+    // those rows and the export lacks them. (DOMAIN-2 §5.2: upstream loads with foreign-key
+    // checks off.)
+    let rules: BTreeSet<i64> = appdata_rows(text, "rev_group_rule_map")
         .iter()
         .map(|r| r["rgrId"].as_i64().unwrap())
         .collect();
     let kept = |table: &str, r: &serde_json::Map<String, Value>| {
         table != "rev_group_rule_cci_map" || rules.contains(&r["rgrId"].as_i64().unwrap())
     };
+    let dropped = appdata_rows(text, "rev_group_rule_cci_map")
+        .iter()
+        .filter(|r| !kept("rev_group_rule_cci_map", r))
+        .count();
+    assert_eq!(dropped, 2, "the rows left out are the file's two mappings of missing rules");
     // the table list (line 2): the file's tables in its order, with the rows kept of each
     let list = |t: &str| -> Vec<(String, u64)> {
         let line: Value = serde_json::from_str(t.lines().nth(1).unwrap()).unwrap();
@@ -1632,21 +1903,20 @@ async fn appdata_exports_again_row_by_row() {
             .map(|e| (e["table"].as_str().unwrap().to_string(), e["rowCount"].as_u64().unwrap()))
             .collect()
     };
-    let expected: Vec<(String, u64)> = list(&text)
+    let expected: Vec<(String, u64)> = list(text)
         .into_iter()
         .map(|(table, _)| {
-            let count = appdata_rows(&text, &table).iter().filter(|r| kept(&table, r)).count();
+            let count = appdata_rows(text, &table).iter().filter(|r| kept(&table, r)).count();
             (table, count as u64)
         })
         .collect();
-    assert_eq!(list(&exported), expected);
+    assert_eq!(list(exported), expected);
 
-    for (table, _) in list(&text) {
+    for (table, _) in list(text) {
         let table = table.as_str();
-        assert_eq!(appdata_columns(&exported, table), appdata_columns(&text, table), "{table}");
-        // the exporting admin's own row legitimately changed: its token was just used
+        assert_eq!(appdata_columns(exported, table), appdata_columns(text, table), "{table}");
         let not_caller = |r: &serde_json::Map<String, Value>| {
-            table != "user_data" || r["username"] != "stigmanadmin"
+            table != "user_data" || !signed_in.iter().any(|u| r["username"] == *u)
         };
         let shape = |t: &str| -> Vec<String> {
             let mut out: Vec<String> = appdata_rows(t, table)
@@ -1658,7 +1928,7 @@ async fn appdata_exports_again_row_by_row() {
             out.sort();
             out
         };
-        let (ours, theirs) = (shape(&exported), shape(&text));
+        let (ours, theirs) = (shape(exported), shape(text));
         let only_ours: Vec<&String> = ours.iter().filter(|r| !theirs.contains(r)).collect();
         let only_theirs: Vec<&String> = theirs.iter().filter(|r| !ours.contains(r)).collect();
         assert!(
@@ -1666,6 +1936,120 @@ async fn appdata_exports_again_row_by_row() {
             "{table}: exported {only_ours:?}, file {only_theirs:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn appdata_exports_again_row_by_row() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let exported = export_appdata(&s, &admin).await;
+    let gz =
+        s.client.get(s.url("/op/appdata?elevate=true")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(gz.headers()["content-type"], "application/gzip");
+    let mut unzipped = String::new();
+    let bytes = gz.bytes().await.unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+        .unwrap();
+    let body_of = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body_of(&unzipped), body_of(&exported), "gzip and plain exports differ");
+    assert_export_is_file(&exported, &text, &["stigmanadmin"]);
+    s.stop().await;
+}
+
+/// Export and import are the admin's, and only elevated: a non-admin is refused with or
+/// without `elevate=true`, an admin without it.
+#[tokio::test]
+async fn appdata_needs_an_elevated_admin() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    let admin = s.token("stigmanadmin", &["admin"]);
+    let user = s.token("lvl4", &["create_collection"]);
+    let invalid = "Invalid use of parameter elevate=true.";
+    for (who, token, query, detail) in [
+        ("non-admin", &user, "", None),
+        ("non-admin elevated", &user, "?elevate=true", Some(invalid)),
+        ("admin without elevate", &admin, "", None),
+        ("admin with elevate=false", &admin, "?elevate=false", None),
+    ] {
+        let (status, body) = s.get(token, &format!("/op/appdata{query}")).await;
+        assert_eq!(status, 403, "GET as {who}: {body}");
+        assert!(body["error"].is_string(), "GET as {who}: {body}");
+        if let Some(text) = detail {
+            assert_eq!(body["error"], text, "GET as {who}");
+        }
+        let bytes = text.as_bytes().to_vec();
+        let (status, reply) = post_appdata(&s, token, query, bytes, "application/jsonl").await;
+        assert_eq!(status, 403, "POST as {who}: {reply}");
+    }
+    // nothing was replaced: the data still exports as the file
+    assert_export_is_file(&export_appdata(&s, &admin).await, &text, &["stigmanadmin", "lvl4"]);
+    s.stop().await;
+}
+
+/// An import over an installation already loaded and then changed through the API replaces
+/// everything: a collection, a user, a benchmark, a review, an asset deletion and metadata
+/// added since are gone, and the data exports as the file again.
+#[tokio::test]
+async fn appdata_import_replaces_a_loaded_installation() {
+    let s = TestServer::start_with(&["--experimental-appdata", "true"]).await;
+    let text = std::fs::read_to_string(shared("data/appdata/appdata.jsonl")).unwrap();
+    import_appdata(&s, &text).await;
+    // a review of the file on an enabled asset of a collection a user owns directly
+    let (assets, grants) = (appdata_rows(&text, "asset"), appdata_rows(&text, "collection_grant"));
+    let owner_of = |c: &Value| {
+        grants
+            .iter()
+            .find(|g| g["collectionId"] == *c && g["roleId"] == 4 && g["userId"].is_number())
+    };
+    let (review, asset_row, grant) = appdata_rows(&text, "review")
+        .into_iter()
+        .find_map(|r| {
+            let a =
+                assets.iter().find(|a| a["assetId"] == r["assetId"] && a["state"] == "enabled")?;
+            Some((r.clone(), a.clone(), owner_of(&a["collectionId"])?.clone()))
+        })
+        .unwrap();
+    let collection = asset_row["collectionId"].to_string();
+    let (asset, rule) = (review["assetId"].to_string(), review["ruleId"].as_str().unwrap());
+    let users = appdata_rows(&text, "user_data");
+    let owner = users.iter().find(|u| u["userId"] == grant["userId"]).unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owner = s.token(&owner, &[]);
+    let admin = s.token("stigmanadmin", &["admin"]);
+
+    let extra = json!({"name": "Extra", "grants": []});
+    assert_eq!(s.send("POST", &admin, "/collections?elevate=true", extra).await.0, 201);
+    let newcomer = s.token("newcomer", &[]);
+    let (_, me) = s.get(&newcomer, "/user").await;
+    let newcomer_id = me["userId"].clone();
+    let path = format!("/collections/{collection}/reviews/{asset}/{rule}");
+    let put = json!({"result": "fail", "detail": "changed", "comment": "changed"});
+    assert_eq!(s.send("PUT", &owner, &path, put).await.0, 200);
+    let path = format!("/collections/{collection}/metadata");
+    assert_eq!(s.send("PATCH", &owner, &path, json!({"added": "x"})).await.0, 200);
+    assert_eq!(s.send("DELETE", &owner, &format!("/assets/{asset}"), json!(null)).await.0, 200);
+    let chrome = std::fs::read(shared(&format!("data/stigs/{CHROME}"))).unwrap();
+    assert_eq!(s.upload(&admin, "/stigs?elevate=true", CHROME, chrome).await.0, 200);
+    let changed = export_appdata(&s, &admin).await;
+    assert!(changed.contains("\"Extra\"") && changed.contains("newcomer"), "changes are in");
+
+    import_appdata(&s, &text).await;
+    assert_export_is_file(&export_appdata(&s, &admin).await, &text, &["stigmanadmin"]);
+    let (_, all) = s.get(&admin, "/collections?elevate=true").await;
+    assert!(!names(&all, "name").contains("Extra"));
+    let (_, stigs) = s.get(&admin, "/stigs").await;
+    let (chrome_id, _) = benchmark_of(CHROME);
+    assert!(!names(&stigs, "benchmarkId").contains(&chrome_id));
+    // the newcomer is unknown again: its next request provisions it afresh, without grants
+    let (status, me) = s.get(&newcomer, "/user").await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["collectionGrants"], json!([]));
+    assert!(users.iter().all(|u| u["username"] != "newcomer" && u["userId"] != newcomer_id));
     s.stop().await;
 }
 

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 const VPN_V1R0: &str = "U_VPN_SRG_V1R0_Manual-xccdf.xml";
 const VPN_V1R1: &str = "U_VPN_SRG_V1R1_Manual-xccdf.xml";
+const VPN_V2R0_DRAFT: &str = "U_VPN_SRG_V2R0_Manual-xccdf-draft.xml";
 const OTHER: &str = "U_VPN_SRG-OTHER_V1R1_Manual-xccdf.xml";
 
 /// A server with benchmarks loaded, one collection owned by `admin`, and named assets.
@@ -131,6 +132,110 @@ async fn reviews_follow_rules_across_revisions_by_version_and_check_digest() {
     let path = fx.path(&format!("/reviews/{}/{one}", fx.asset("gw")));
     let (status, _) = fx.server.get(&fx.admin, &path).await;
     assert_eq!(status, 204, "the changed check text hides the old review from {one}");
+    fx.server.stop().await;
+}
+
+/// A collection pinned to the VPN SRG V2R0 draft shows the reviews written under V1R1 for the
+/// rules whose STIG id and check text the draft kept, each under the draft's rule id, and not a
+/// review written under V1R0 for a rule whose check text differs from the draft's. Re-importing
+/// the draft answers `preserved`, and with `clobber=true` `replaced`, in the contract's
+/// RevisionPost shape.
+#[tokio::test]
+async fn a_collection_pinned_to_the_draft_shows_the_reviews_its_unchanged_rules_carry() {
+    let v1r0 = BenchmarkFile::read(VPN_V1R0);
+    let v1r1 = BenchmarkFile::read(VPN_V1R1);
+    let draft = BenchmarkFile::read(VPN_V2R0_DRAFT);
+    assert_eq!(draft.status, "draft");
+    let b = v1r1.benchmark_id.as_str();
+    let files = [VPN_V1R0, VPN_V1R1, VPN_V2R0_DRAFT];
+    let fx = Fixture::start(&files, json!({}), &[("gw", &[b])]).await;
+    let s = &fx.server;
+    let key = |r: &common::xccdf::RuleFacts| (r.version.clone(), r.check_digest.clone());
+    // every V1R1 rule, and the V1R0 rules whose review key V1R1 does not hold
+    let v1r1_keys: BTreeSet<(String, String)> = v1r1.rules.iter().map(key).collect();
+    let older: Vec<&common::xccdf::RuleFacts> =
+        v1r0.rules.iter().filter(|r| !v1r1_keys.contains(&key(r))).collect();
+    assert!(!older.is_empty(), "V1R0 has a rule whose check text V1R1 changed");
+    let written: Vec<(&common::xccdf::RuleFacts, &str)> = v1r1
+        .rules
+        .iter()
+        .map(|r| (r, "under V1R1"))
+        .chain(older.iter().map(|r| (*r, "under V1R0")))
+        .collect();
+    let items: Vec<Value> = written
+        .iter()
+        .map(|(r, detail)| json!({"ruleId": r.rule_id, "result": "pass", "detail": detail}))
+        .collect();
+    let path = fx.path(&format!("/reviews/{}", fx.asset("gw")));
+    let (status, body) = s.send("POST", &fx.admin, &path, json!(items)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["affected"], json!({"inserted": written.len(), "updated": 0}), "{body}");
+
+    let pin = json!({"defaultRevisionStr": draft.revision_str});
+    let (status, stig) = s.send("POST", &fx.admin, &fx.path(&format!("/stigs/{b}")), pin).await;
+    assert_eq!(status, 200, "{stig}");
+    assert_eq!(
+        (&stig["revisionStr"], &stig["revisionPinned"]),
+        (&json!(draft.revision_str), &json!(true))
+    );
+
+    // which written reviews the draft holds a rule for: the draft's rule id per review key
+    let in_draft: BTreeMap<(String, String), &str> =
+        draft.rules.iter().map(|r| (key(r), r.rule_id.as_str())).collect();
+    let carried: BTreeMap<&str, &str> = written
+        .iter()
+        .filter_map(|(r, _)| in_draft.get(&key(r)).map(|id| (r.rule_id.as_str(), *id)))
+        .collect();
+    let left: BTreeSet<String> = written
+        .iter()
+        .filter(|(r, _)| !in_draft.contains_key(&key(r)))
+        .map(|(r, _)| r.rule_id.clone())
+        .collect();
+    assert_eq!(carried.len(), v1r1.rules.len(), "the draft keeps every V1R1 check text");
+    assert!(!left.is_empty(), "and not V1R0's changed one");
+
+    let (status, reviews) = s.get(&fx.admin, &fx.path("/reviews?projection=stigs")).await;
+    assert_eq!(status, 200, "{reviews}");
+    let expected: BTreeSet<String> = carried.keys().map(|r| r.to_string()).collect();
+    assert_eq!(rule_ids_of(&reviews), expected, "exactly the reviews of unchanged rules show");
+    let draft_stig = json!({"benchmarkId": b, "revisionStr": draft.revision_str,
+        "isDefault": true, "revisionPinned": true});
+    for review in reviews.as_array().unwrap() {
+        let rule = review["ruleId"].as_str().unwrap();
+        let aliases: Vec<&str> =
+            review["ruleIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert!(aliases.contains(&carried[rule]), "{rule}: {aliases:?}");
+        let shown = review["stigs"].as_array().unwrap().iter().any(|s| {
+            ["benchmarkId", "revisionStr", "isDefault", "revisionPinned"]
+                .iter()
+                .all(|k| s[*k] == draft_stig[*k])
+        });
+        assert!(shown, "{rule} under the pinned draft: {}", review["stigs"]);
+    }
+    let path = fx.path(&format!("/reviews?rules=not-default&assetId={}", fx.asset("gw")));
+    let (_, hidden) = s.get(&fx.admin, &path).await;
+    assert_eq!(rule_ids_of(&hidden), left, "the changed rule's review is not the draft's");
+    // the draft rule sharing that STIG id reads the V1R1 review, not the V1R0 one
+    let changed = older[0];
+    let successor = draft.rules.iter().find(|r| r.version == changed.version).unwrap();
+    let path = fx.path(&format!("/reviews/{}/{}", fx.asset("gw"), successor.rule_id));
+    let (status, review) = s.get(&fx.admin, &path).await;
+    assert_eq!((status, review["detail"].as_str()), (200, Some("under V1R1")), "{review}");
+
+    // importing the draft again keeps it, or with clobber replaces it
+    let bytes = BenchmarkFile::bytes(VPN_V2R0_DRAFT);
+    let answer = |action: &str| {
+        json!({"benchmarkId": b, "revisionStr": draft.revision_str, "action": action,
+            "marking": "U"})
+    };
+    let (status, body) =
+        s.upload(&fx.admin, "/stigs?elevate=true", VPN_V2R0_DRAFT, bytes.clone()).await;
+    assert_eq!((status, body), (200, answer("preserved")));
+    let path = "/stigs?elevate=true&clobber=true";
+    let (status, body) = s.upload(&fx.admin, path, VPN_V2R0_DRAFT, bytes).await;
+    assert_eq!((status, body), (200, answer("replaced")));
+    let (_, all) = s.get(&fx.admin, &fx.path("/reviews?rules=all")).await;
+    assert_eq!(all.as_array().unwrap().len(), written.len(), "no review is lost");
     fx.server.stop().await;
 }
 
@@ -377,6 +482,126 @@ async fn restricted_users_read_and_write_only_what_their_acl_covers() {
     assert_eq!((status, body["detail"].as_str()), (403, Some("no grant for this asset/ruleId")));
     let (status, _) = s.send("DELETE", &token, &read_only, json!(null)).await;
     assert_eq!(status, 403);
+    fx.server.stop().await;
+}
+
+/// Reviews of a collection, every one, with metadata, and its review history, as its owner
+/// reads them.
+async fn all_reviews(server: &TestServer, token: &str, cid: &str) -> (Value, Value) {
+    let path = format!("/collections/{cid}/reviews?rules=all&projection=metadata");
+    let (status, reviews) = server.get(token, &path).await;
+    assert_eq!(status, 200, "{reviews}");
+    let (status, history) = server.get(token, &format!("/collections/{cid}/review-history")).await;
+    assert_eq!(status, 200, "{history}");
+    (reviews, history)
+}
+
+/// Review writes on collection A naming a real asset of collection B: the batch counts each
+/// such target as `no grant for this asset/ruleId` and writes the rest, the per-asset and
+/// single-review routes refuse with 403, and B's reviews stay as they were. Tried by the owner
+/// of both collections, whose B grant would allow the write on B's own paths, and by a full
+/// grant of A alone.
+#[tokio::test]
+async fn review_writes_naming_another_collections_asset_write_nothing() {
+    let facts = BenchmarkFile::read(VPN_V1R1);
+    let b = facts.benchmark_id.as_str();
+    let fx = Fixture::start(&[VPN_V1R1], json!({}), &[("a1", &[b])]).await;
+    let s = &fx.server;
+    let (_, me) = s.get(&fx.admin, "/user").await;
+    let body = json!({"name": "Other", "grants": [{"userId": me["userId"], "roleId": 4}]});
+    let (status, other) = s.send("POST", &fx.admin, "/collections", body).await;
+    assert_eq!(status, 201, "{other}");
+    let other = other["collectionId"].as_str().unwrap().to_string();
+    let asset = json!({"name": "b1", "collectionId": other, "description": null, "ip": null,
+        "noncomputing": false, "metadata": {}, "stigs": [b]});
+    let (status, b1) = s.send("POST", &fx.admin, "/assets", asset).await;
+    assert_eq!(status, 201, "{b1}");
+    let b1 = b1["assetId"].as_str().unwrap().to_string();
+    let (reviewed, unreviewed) = (&facts.rules[0].rule_id, &facts.rules[1].rule_id);
+    let own = format!("/collections/{other}/reviews/{b1}/{reviewed}");
+    let review = json!({"result": "pass", "detail": "B's own", "comment": "",
+        "metadata": {"owner": "B"}});
+    assert_eq!(s.send("PUT", &fx.admin, &own, review.clone()).await.0, 201);
+    assert_eq!(s.send("PUT", &fx.admin, &own, review).await.0, 200, "a history entry");
+    let before = all_reviews(s, &fx.admin, &other).await;
+    assert_eq!(before.0.as_array().unwrap().len(), 1);
+    assert_eq!(before.1[0]["reviewHistories"][0]["history"].as_array().unwrap().len(), 1);
+    let (full, _) = fx.grant("full-in-a", 2).await;
+
+    let a1 = fx.asset("a1");
+    let planted = json!({"result": "fail", "detail": "planted", "comment": "planted"});
+    let rules = json!([reviewed, unreviewed]);
+    for (who, token) in [("owner of both", &fx.admin), ("full in A", &full)] {
+        // the batch: B's asset alone, B's asset beside A's, and an update of B's review
+        let batches = [
+            (
+                json!({"source": {"review": planted}, "assets": {"assetIds": [b1]},
+                "rules": {"ruleIds": rules}}),
+                0,
+            ),
+            (
+                json!({"source": {"review": planted}, "assets": {"assetIds": [a1, b1]},
+                "rules": {"ruleIds": rules}}),
+                2,
+            ),
+            (
+                json!({"source": {"review": {"comment": "planted"}}, "action": "update",
+                "assets": {"assetIds": [b1]}, "rules": {"ruleIds": [reviewed]}}),
+                0,
+            ),
+        ];
+        for (batch, written) in batches {
+            let (status, reply) = s.send("POST", token, &fx.path("/reviews"), batch).await;
+            assert_eq!(status, 200, "{who}: {reply}");
+            assert_eq!(
+                reply["inserted"].as_u64().unwrap() + reply["updated"].as_u64().unwrap(),
+                written
+            );
+            let refused: BTreeSet<(String, String)> = reply["validationErrors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    assert_eq!(e["error"], "no grant for this asset/ruleId", "{who}: {reply}");
+                    (e["assetId"].as_str().unwrap().into(), e["ruleId"].as_str().unwrap().into())
+                })
+                .collect();
+            assert!(!refused.is_empty() && refused.iter().all(|(a, _)| *a == b1), "{who}: {reply}");
+            assert_eq!(reply["failedValidation"], refused.len(), "{who}: {reply}");
+        }
+
+        // the per-asset and single-review routes: B's asset is no member of A
+        let one = |rule: &str| fx.path(&format!("/reviews/{b1}/{rule}"));
+        let put = json!({"result": "fail", "detail": "planted", "comment": "planted"});
+        let attempts = [
+            (
+                "POST",
+                fx.path(&format!("/reviews/{b1}")),
+                json!([{"ruleId": reviewed,
+                "result": "fail", "detail": "planted", "comment": "planted"}]),
+            ),
+            ("PUT", one(reviewed), put.clone()),
+            ("PUT", one(unreviewed), put),
+            ("PATCH", one(reviewed), json!({"comment": "planted"})),
+            ("DELETE", one(reviewed), Value::Null),
+            ("PATCH", format!("{}/metadata", one(reviewed)), json!({"owner": "A"})),
+            ("PUT", format!("{}/metadata", one(reviewed)), json!({"owner": "A"})),
+            ("PUT", format!("{}/metadata/keys/owner", one(reviewed)), json!("A")),
+            ("DELETE", format!("{}/metadata/keys/owner", one(reviewed)), Value::Null),
+        ];
+        for (method, path, body) in attempts {
+            let (status, reply) = s.send(method, token, &path, body).await;
+            assert_eq!(status, 403, "{who} {method} {path}: {reply}");
+            assert!(reply["error"].is_string(), "{who} {method} {path}: {reply}");
+        }
+    }
+    assert_eq!(all_reviews(s, &fx.admin, &other).await, before, "B's reviews changed");
+    // A holds what the mixed batches wrote on its own asset, nothing of B's
+    let (written, _) = all_reviews(s, &fx.admin, &fx.cid).await;
+    let assets: BTreeSet<&str> =
+        written.as_array().unwrap().iter().map(|r| r["assetId"].as_str().unwrap()).collect();
+    assert_eq!(assets, BTreeSet::from([a1]));
+    assert_eq!(rule_ids_of(&written), BTreeSet::from([reviewed.clone(), unreviewed.clone()]));
     fx.server.stop().await;
 }
 
