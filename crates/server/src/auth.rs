@@ -264,8 +264,17 @@ impl CollectionAccess {
     /// The caller's access to each asset/STIG pair of the collection. Elevation confers no
     /// review access, so an elevated caller without a grant gets none.
     pub async fn access_map(&self, state: &AppState) -> ApiResult<AccessMap> {
+        self.access_map_of(state, None).await
+    }
+
+    /// [`CollectionAccess::access_map`] limited to one asset's pairs.
+    pub async fn access_map_of(
+        &self,
+        state: &AppState,
+        asset_id: Option<i64>,
+    ) -> ApiResult<AccessMap> {
         match &self.grant {
-            Some(grant) => Ok(state.store.access_map(grant).await?),
+            Some(grant) => Ok(state.store.access_map_of(grant, asset_id).await?),
             None => Ok(AccessMap::default()),
         }
     }

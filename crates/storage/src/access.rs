@@ -108,6 +108,15 @@ impl AccessMap {
     }
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_asset(query: Query<'_>, asset_id: Option<i64>) -> Query<'_> {
+    match asset_id {
+        Some(id) => query.bind(id),
+        None => query,
+    }
+}
+
 impl Store {
     /// The ACL rules behind an effective grant (the union over its grants).
     pub async fn acl_rules(&self, grant_ids: &[i64]) -> Result<Vec<AclRule>> {
@@ -134,23 +143,32 @@ impl Store {
         Ok(rules)
     }
 
-    /// Every STIG assignment of the collection's enabled assets, with their labels.
-    pub async fn assignments(&self, collection_id: i64) -> Result<Vec<Assignment>> {
-        let rows = sqlx::query(
+    /// Every STIG assignment of the collection's enabled assets (or of one of them), with
+    /// their labels.
+    pub async fn assignments(
+        &self,
+        collection_id: i64,
+        asset_id: Option<i64>,
+    ) -> Result<Vec<Assignment>> {
+        // one asset's pairs are found by its id; a plan for "this asset or all" would scan
+        let one_asset = if asset_id.is_some() { "AND a.asset_id = $2" } else { "" };
+        let sql = format!(
             "SELECT sa.asset_id, sa.benchmark_id FROM stig_asset_map sa
              JOIN asset a ON a.asset_id = sa.asset_id
-             WHERE a.collection_id = $1 AND a.state = 'enabled'",
-        )
-        .bind(collection_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let label_rows = sqlx::query(
+             WHERE a.collection_id = $1 AND a.state = 'enabled' {one_asset}"
+        );
+        let rows = bind_asset(sqlx::query(&sql).bind(collection_id), asset_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let one_asset = if asset_id.is_some() { "AND m.asset_id = $2" } else { "" };
+        let sql = format!(
             "SELECT m.asset_id, m.label_id FROM collection_label_asset_map m
-             JOIN collection_label l ON l.label_id = m.label_id WHERE l.collection_id = $1",
-        )
-        .bind(collection_id)
-        .fetch_all(&self.pool)
-        .await?;
+             JOIN collection_label l ON l.label_id = m.label_id
+             WHERE l.collection_id = $1 {one_asset}"
+        );
+        let label_rows = bind_asset(sqlx::query(&sql).bind(collection_id), asset_id)
+            .fetch_all(&self.pool)
+            .await?;
         let mut labels: HashMap<i64, HashSet<i64>> = HashMap::new();
         for row in &label_rows {
             labels.entry(row.try_get(0)?).or_default().insert(row.try_get(1)?);
@@ -171,7 +189,7 @@ impl Store {
     /// acts with the database's authority.
     pub async fn full_access_map(&self, collection_id: i64) -> Result<AccessMap> {
         let pairs = self
-            .assignments(collection_id)
+            .assignments(collection_id, None)
             .await?
             .into_iter()
             .map(|pair| ((pair.asset_id, pair.benchmark_id), Access::ReadWrite))
@@ -181,9 +199,19 @@ impl Store {
 
     /// A grant's access to every STIG assignment of its collection.
     pub async fn access_map(&self, grant: &EffectiveGrant) -> Result<AccessMap> {
+        self.access_map_of(grant, None).await
+    }
+
+    /// A grant's access to the STIG assignments of its collection, or of one of its assets
+    /// (a per-asset write need not resolve the whole collection).
+    pub async fn access_map_of(
+        &self,
+        grant: &EffectiveGrant,
+        asset_id: Option<i64>,
+    ) -> Result<AccessMap> {
         let rules = self.acl_rules(&grant.grant_ids).await?;
         let pairs = self
-            .assignments(grant.collection_id)
+            .assignments(grant.collection_id, asset_id)
             .await?
             .into_iter()
             .map(|pair| {

@@ -180,7 +180,7 @@ impl Store {
         let rules: Vec<AclRule> = stored.iter().map(|s| s.rule.clone()).collect();
         let names = self.asset_names(collection_id).await?;
         let mut out = Vec::new();
-        for pair in self.assignments(collection_id).await? {
+        for pair in self.assignments(collection_id, None).await? {
             let matching: Vec<&StoredRule> =
                 stored.iter().filter(|s| s.rule.matches(&pair)).collect();
             let Some(top) = matching.iter().map(|s| s.rule.specificity()).max() else {

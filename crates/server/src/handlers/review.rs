@@ -334,7 +334,7 @@ impl ReviewTarget {
         if state.store.asset_collection(asset_id).await? != Some(collection_id) {
             return Err(ApiError::Privilege(None));
         }
-        let acl = access.access_map(state).await?;
+        let acl = access.access_map_of(state, Some(asset_id)).await?;
         Ok(ReviewTarget { collection_id, asset_id, access, acl })
     }
 

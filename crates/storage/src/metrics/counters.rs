@@ -139,11 +139,10 @@ pub(crate) async fn recount_stale(
     sqlx::query(&format!(
         "UPDATE stig_asset_map SET {}
          FROM (SELECT sa.asset_id, sa.benchmark_id, {}
-               FROM metrics_stale s
-               JOIN stig_asset_map sa
-                   ON sa.asset_id = s.asset_id AND sa.benchmark_id = s.benchmark_id
+               FROM stig_asset_map sa
                {MATCHED_REVIEWS}
-               WHERE {in_s}
+               WHERE (sa.asset_id, sa.benchmark_id) IN
+                   (SELECT s.asset_id, s.benchmark_id FROM metrics_stale s WHERE {in_s})
                GROUP BY sa.asset_id, sa.benchmark_id) c
          WHERE stig_asset_map.asset_id = c.asset_id
              AND stig_asset_map.benchmark_id = c.benchmark_id",
@@ -207,7 +206,8 @@ async fn advance_sequence(
 }
 
 /// Turns the wildcard marks (every checklist of an asset, every checklist on a revision) into
-/// one mark per checklist.
+/// one mark per checklist. The marks drive each statement (`IN`), so that SQLite, which has no
+/// statistics to plan with, does not scan every assignment to find the few marked.
 async fn expand_marks(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
@@ -216,24 +216,33 @@ async fn expand_marks(
     let in_s = mine(dialect, marks, "s");
     sqlx::query(&format!(
         "INSERT INTO metrics_stale (asset_id, benchmark_id)
-         SELECT DISTINCT sa.asset_id, sa.benchmark_id
-         FROM metrics_stale s JOIN stig_asset_map sa ON sa.asset_id = s.asset_id
-         WHERE s.benchmark_id = '*' AND {in_s}
+         SELECT sa.asset_id, sa.benchmark_id FROM stig_asset_map sa
+         WHERE sa.asset_id IN
+             (SELECT s.asset_id FROM metrics_stale s WHERE s.benchmark_id = '*' AND {in_s})
          ON CONFLICT DO NOTHING"
     ))
     .execute(&mut **tx)
     .await?;
+    let revisions: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM metrics_stale_rev s WHERE {in_s} LIMIT 1) r"
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    if revisions == 0 {
+        return Ok(());
+    }
     sqlx::query(&format!(
         "INSERT INTO metrics_stale (asset_id, benchmark_id)
-         SELECT DISTINCT sa.asset_id, sa.benchmark_id
-         FROM metrics_stale_rev s
-         JOIN revision r ON r.rev_id = s.rev_id
-         JOIN stig_asset_map sa ON sa.benchmark_id = r.benchmark_id
+         SELECT sa.asset_id, sa.benchmark_id FROM stig_asset_map sa
          JOIN asset a ON a.asset_id = sa.asset_id
          JOIN current_rev cr ON cr.benchmark_id = sa.benchmark_id
          LEFT JOIN collection_rev_map p
              ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id
-         WHERE COALESCE(p.rev_id, cr.rev_id) = s.rev_id AND {in_s}
+         WHERE sa.benchmark_id IN
+                 (SELECT r.benchmark_id FROM metrics_stale_rev s
+                  JOIN revision r ON r.rev_id = s.rev_id WHERE {in_s})
+             AND COALESCE(p.rev_id, cr.rev_id) IN
+                 (SELECT s.rev_id FROM metrics_stale_rev s WHERE {in_s})
          ON CONFLICT DO NOTHING"
     ))
     .execute(&mut **tx)
