@@ -321,7 +321,9 @@ async fn count(server: &TestServer, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(server.state.store.pool()).await.unwrap()
 }
 
-/// Holds the database's write lock from a connection of its own until dropped or released.
+/// Holds the database's write lock from a connection of its own until dropped or released. On
+/// PostgreSQL it locks the tables whose rows a clone (collection) and an export-to (asset)
+/// write first, so either waits at its first write.
 struct WriteBlocker(sqlx::AnyConnection);
 
 impl WriteBlocker {
@@ -329,7 +331,7 @@ impl WriteBlocker {
         use sqlx::Connection;
         let mut conn = sqlx::AnyConnection::connect(&server.database_url).await.unwrap();
         let statements: &[&str] = if common::backend_is_postgres() {
-            &["BEGIN", "LOCK TABLE collection IN EXCLUSIVE MODE"]
+            &["BEGIN", "LOCK TABLE collection, asset IN EXCLUSIVE MODE"]
         } else {
             &["BEGIN IMMEDIATE"]
         };
@@ -658,6 +660,45 @@ async fn clone_of_100_000_reviews_completes() {
 /// Sends a streamed POST over a raw socket, reads until the first NDJSON line has arrived, then
 /// drops the connection; returns that line.
 async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let (stream, line) = post_raw(server, token, path, body).await;
+    drop(stream);
+    line
+}
+
+/// The same, but the client half-closes its side and reads on until the server has closed the
+/// connection. Hyper does that when it sees the client's end of input in the middle of a
+/// response, and it drops the response body with the connection; the server runs on this
+/// test's single-threaded runtime, so that drop has happened before this returns.
+async fn post_then_hang_up_seen(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut stream, line) = post_raw(server, token, path, body).await;
+    stream.shutdown().await.unwrap();
+    let closed = async {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), closed)
+        .await
+        .expect("the server closes a connection whose client hung up");
+    line
+}
+
+/// Sends a streamed POST over a raw socket and reads until its first NDJSON line has arrived.
+async fn post_raw(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (tokio::net::TcpStream, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let port = server.root.rsplit(':').next().unwrap();
     let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
@@ -683,8 +724,7 @@ async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: V
             break serde_json::from_str::<Value>(&rest[start..=end]).unwrap();
         }
     };
-    drop(stream);
-    line
+    (stream, line)
 }
 
 /// Waits until the server's streamed work has ended: on SQLite it holds the store's writer
@@ -743,6 +783,75 @@ async fn a_clone_whose_client_hangs_up_mid_stream_leaves_nothing() {
     let body = serde_json::json!({"name": "Interrupted", "description": null});
     let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
     assert_eq!(lines.last().unwrap()["stage"], "result");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_clone_whose_client_hangs_up_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = table_counts(&server).await;
+
+    // the clone waits at its first write while its client hangs up and the server drops the
+    // response; let go, it must roll back instead of finishing its few remaining steps
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Abandoned", "description": null});
+    let first = post_then_hang_up_seen(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["step"], &first["stepName"]), (&1.into(), &"cloneCollection".into()));
+    blocker.release().await;
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let named = "SELECT COUNT(*) FROM collection WHERE name = 'Abandoned'";
+    assert_eq!(count(&server, named).await, 0);
+    server.stop().await;
+}
+
+/// The user id behind a token.
+async fn user_id(server: &TestServer, token: &str) -> i64 {
+    let (_, user) = server.get(token, "/user").await;
+    id_of(&user, "userId").parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_clone_cancelled_after_its_last_progress_line_is_not_committed() {
+    use stigward_storage::clone::{ClonePlan, CloneProgress, PinRevisions, StigMappings};
+    use stigward_storage::{Cancellation, StoreError};
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = table_counts(&server).await;
+    let plan = ClonePlan {
+        source_id: source.collection_id.parse().unwrap(),
+        name: "Late".into(),
+        description: None,
+        grants: true,
+        stig_mappings: StigMappings::WithReviews,
+        pin_revisions: PinRevisions::MatchSource,
+        user_id: user_id(&server, &source.admin).await,
+        now: 1_700_000_000,
+    };
+
+    // the client is found gone only once the last line has been handed over, as when hyper
+    // drops the body after the work has written everything but the result
+    let cancel = Cancellation::default();
+    let mut seen = Vec::new();
+    let mut report = |progress: &CloneProgress| {
+        seen.push(format!("{}:{}:{}", progress.stage, progress.step_name, progress.status));
+        if (progress.stage, progress.step_name, progress.status)
+            == ("reviews", "commit", "finished")
+        {
+            cancel.cancel();
+        }
+    };
+    let outcome = server.state.store.clone_collection(&plan, &mut report, &cancel).await;
+    assert!(matches!(outcome, Err(StoreError::Cancelled)), "{outcome:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("reviews:commit:finished"));
+    assert_eq!(seen.len(), 25);
+    wait_for_writers(&server).await;
+    assert_eq!(table_counts(&server).await, before);
     server.stop().await;
 }
 
@@ -954,6 +1063,73 @@ async fn an_export_whose_client_hangs_up_mid_stream_leaves_the_destination_as_it
     assert_eq!(table_counts(&server).await, before);
     let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
     assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_export_whose_client_hangs_up_leaves_the_destination_as_it_was() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+
+    // the export waits at its first write (a destination asset) until the hang-up is seen
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let first = post_then_hang_up_seen(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    blocker.release().await;
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+    assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_cancelled_after_its_last_progress_line_is_not_committed() {
+    use stigward_storage::export::{ExportPlan, ExportProgress, ExportSelection};
+    use stigward_storage::{Cancellation, StoreError};
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+    let source_id: i64 = source.collection_id.parse().unwrap();
+    let selections: Vec<ExportSelection> = all_assets(&server, &source)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| ExportSelection { asset_id: id_of(a, "assetId").parse().unwrap(), stigs: None })
+        .collect();
+    let store = &server.state.store;
+    let plan = ExportPlan {
+        source_id,
+        destination_id: destination.parse().unwrap(),
+        targets: store.resolve_export(source_id, &selections).await.unwrap(),
+        user_id: user_id(&server, &source.admin).await,
+        now: 1_700_000_000,
+    };
+
+    // cancelled as the last line (the commit's) is handed over
+    let cancel = Cancellation::default();
+    let mut seen = Vec::new();
+    let mut report = |progress: &ExportProgress| {
+        seen.push(progress.stage);
+        if progress.stage == "commit" {
+            cancel.cancel();
+        }
+    };
+    let outcome = store.export_reviews(&plan, &mut report, &cancel).await;
+    assert!(matches!(outcome, Err(StoreError::Cancelled)), "{outcome:?}");
+    assert_eq!(seen.iter().filter(|s| **s == "reviews").count(), 2, "{seen:?}");
+    assert_eq!(seen.last(), Some(&"commit"));
+    wait_for_writers(&server).await;
+    assert_eq!(table_counts(&server).await, before);
     server.stop().await;
 }
 
