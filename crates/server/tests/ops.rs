@@ -12,6 +12,10 @@ use common::TestServer;
 use serde_json::Value;
 use stigward::ops::state::Dependency;
 
+/// The projections of `GET /collections/{id}`, which a clone's result line carries too.
+const PROJECTIONS: [&str; 7] =
+    ["assets", "grants", "users", "owners", "statistics", "stigs", "labels"];
+
 /// A Server-Sent Events reader over a live response.
 struct SseReader {
     response: reqwest::Response,
@@ -630,30 +634,157 @@ async fn elevation_is_no_grant_for_clone_or_export_to() {
     server.stop().await;
 }
 
+/// Imports a STIG from the shared data; returns its benchmark id.
+async fn import_stig(server: &TestServer, token: &str, file: &str) -> String {
+    let benchmarks = || async {
+        let sql = "SELECT benchmark_id FROM stig";
+        let ids: Vec<String> =
+            sqlx::query_scalar(sql).fetch_all(server.state.store.pool()).await.unwrap();
+        ids
+    };
+    let before = benchmarks().await;
+    let bytes = std::fs::read(common::shared(&format!("data/stigs/{file}"))).unwrap();
+    let (status, body) = server.upload(token, "/stigs?elevate=true", file, bytes).await;
+    assert_eq!(status, 200, "{body}");
+    let mut added: Vec<String> =
+        benchmarks().await.into_iter().filter(|b| !before.contains(b)).collect();
+    assert_eq!(added.len(), 1, "{body}");
+    added.remove(0)
+}
+
+/// Adds `assets` assets to the collection straight in the database, each mapped to the given
+/// STIGs, with a pass or fail review of every rule of each STIG's default revision.
+async fn add_reviewed_assets(
+    server: &TestServer,
+    collection_id: &str,
+    assets: i64,
+    benchmarks: &[&str],
+) {
+    let pool = server.state.store.pool();
+    let id: i64 = collection_id.parse().unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+         INSERT INTO asset (collection_id, name, ip) SELECT $1, 'bulk-' || n.i, '10.1.0.1' FROM n",
+    )
+    .bind(id)
+    .bind(assets)
+    .execute(pool)
+    .await
+    .unwrap();
+    for benchmark in benchmarks {
+        sqlx::query(
+            "INSERT INTO stig_asset_map (benchmark_id, asset_id)
+             SELECT $2, asset_id FROM asset WHERE collection_id = $1 AND name LIKE 'bulk-%'",
+        )
+        .bind(id)
+        .bind(*benchmark)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail,
+             comment, metadata, ts, status_id, status_ts, touch_ts)
+         SELECT a.asset_id, m.rule_id, m.version, m.check_digest, 3 + (a.asset_id + m.rgr_id) % 2,
+             'checked', '', '{}', 1700000000 + m.rgr_id, 0, 1700000000, 1700000000
+         FROM asset a
+         JOIN stig_asset_map sa ON sa.asset_id = a.asset_id
+         JOIN default_rev d ON d.collection_id = a.collection_id
+             AND d.benchmark_id = sa.benchmark_id
+         JOIN rev_group_rule_map m ON m.rev_id = d.rev_id
+         WHERE a.collection_id = $1 AND a.name LIKE 'bulk-%'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// How many reviews of the source have no review in the clone with the same copied values
+/// (an asset's reviews are unique by rule, so equal counts and no difference mean the same).
+async fn reviews_missing_from(server: &TestServer, source_id: &str, clone_id: &str) -> i64 {
+    let reviews = |id: &str| {
+        format!(
+            "SELECT a.name, r.rule_id, r.version, r.check_digest, r.result_id, r.detail, r.ts,
+                 r.status_id
+             FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {id}"
+        )
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM ({} EXCEPT {}) missing",
+        reviews(source_id),
+        reviews(clone_id)
+    );
+    count(server, &sql).await
+}
+
 #[tokio::test]
 async fn clone_of_100_000_reviews_completes() {
     let server = TestServer::start().await;
-    let source = seed_source(&server, 10).await;
-    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let source = seed_source(&server, 0).await;
+    // STIGs of 304, 113 and 83 rules: 200 assets with a review of each rule make 100,000
+    let mut benchmarks = Vec::new();
+    for file in [
+        "U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml",
+        "U_CD_PGSQL_STIG_V1R1_Manual-xccdf.xml",
+        "U_Apache_Tomcat_Application_Server_9_STIG_V2R3_Manual-xccdf.xml",
+    ] {
+        benchmarks.push(import_stig(&server, &source.admin, file).await);
+    }
+    let benchmarks: Vec<&str> = benchmarks.iter().map(String::as_str).collect();
+    add_reviewed_assets(&server, &source.collection_id, 200, &benchmarks).await;
+    let reviews_of = |id: &str| {
+        format!(
+            "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id
+             WHERE a.collection_id = {id}"
+        )
+    };
+    assert_eq!(count(&server, &reviews_of(&source.collection_id)).await, 100_000);
+
+    let projections = PROJECTIONS.map(|p| format!("projection={p}")).join("&");
     let started = Instant::now();
-    let path = format!("/collections/{}/clone", source.collection_id);
+    let path = format!("/collections/{}/clone?{projections}", source.collection_id);
     let body = serde_json::json!({"name": "Big copy", "description": null});
     let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
     println!("cloned 100 000 reviews in {:?}", started.elapsed());
 
-    let copied: Vec<i64> = lines
+    let copied: Vec<(i64, i64)> = lines
         .iter()
         .filter(|l| l["stepName"] == "cloneReviews")
-        .map(|l| l["reviewsCopied"].as_i64().unwrap())
+        .map(|l| (l["reviewsCopied"].as_i64().unwrap(), l["reviewsTotal"].as_i64().unwrap()))
         .collect();
-    assert_eq!(copied, (0..=10).map(|i| i * 10_000).collect::<Vec<_>>());
+    assert_eq!(copied, (0..=10).map(|i| (i * 10_000, 100_000)).collect::<Vec<_>>());
     let result = lines.last().unwrap();
     assert_eq!(result["stage"], "result", "{result}");
+
+    // the result line is what a fresh read of the committed clone says
     let clone_id = id_of(&result["collection"], "collectionId");
-    let reviews = format!(
-        "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {clone_id}"
-    );
-    assert_eq!(count(&server, &reviews).await, 100_000);
+    let (status, fresh) =
+        server.get(&source.admin, &format!("/collections/{clone_id}?{projections}")).await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(result["collection"], fresh);
+    assert_eq!(fresh["assets"].as_array().unwrap().len(), 200);
+    let stigs: Vec<(&str, i64)> = fresh["stigs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["benchmarkId"].as_str().unwrap(), s["ruleCount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(stigs.iter().map(|s| s.1).sum::<i64>(), 500, "{stigs:?}");
+
+    // every review arrived with its values, and the clone's own metrics count them all
+    assert_eq!(count(&server, &reviews_of(&clone_id)).await, 100_000);
+    assert_eq!(reviews_missing_from(&server, &source.collection_id, &clone_id).await, 0);
+    let metrics = format!("/collections/{clone_id}/metrics/summary/collection");
+    let (status, summary) = server.get(&source.admin, &metrics).await;
+    assert_eq!(status, 200, "{summary}");
+    let shape = (&summary["assets"], &summary["stigs"], &summary["checklists"]);
+    assert_eq!(shape, (&200.into(), &3.into(), &600.into()), "{summary}");
+    let metrics = &summary["metrics"];
+    assert_eq!((&metrics["assessments"], &metrics["assessed"]), (&100_000.into(), &100_000.into()));
+    let results = &metrics["results"];
+    let pass_fail = results["pass"].as_i64().unwrap() + results["fail"].as_i64().unwrap();
+    assert_eq!(pass_fail, 100_000, "{results}");
     server.stop().await;
 }
 
