@@ -2049,6 +2049,87 @@ async fn a_user_job_runs_its_tasks_and_records_output() {
 }
 
 #[tokio::test]
+async fn delete_unmapped_asset_reviews_keeps_only_reviews_of_each_assets_stigs() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    let admin = &source.admin;
+    let iis = "U_MS_IIS_10-0_Server_STIG_V2R5_Manual-xccdf.xml";
+    let iis = import_stig(&server, admin, iis).await;
+    // both assets: reviews of 5 Chrome rules and 3 reviews that match no rule at all
+    insert_rule_reviews(&server, &source.collection_id, 5, 3, 0).await;
+    insert_reviews(&server, &source.collection_id, 3).await;
+    // host-000 also reviews a rule of IIS, a STIG installed but not assigned to it
+    sqlx::query(
+        "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail, comment,
+             metadata, ts, status_id, status_ts, touch_ts)
+         SELECT a.asset_id, m.rule_id, m.version, m.check_digest, 3, '', '', '{}', 1700000000, 0,
+             1700000000, 1700000000
+         FROM asset a CROSS JOIN (SELECT m.rule_id, m.version, m.check_digest
+             FROM rev_group_rule_map m JOIN revision rv ON rv.rev_id = m.rev_id
+             WHERE rv.benchmark_id = $2 ORDER BY m.rgr_id LIMIT 1) m
+         WHERE a.collection_id = $1 AND a.name = 'host-000'",
+    )
+    .bind(source.collection_id.parse::<i64>().unwrap())
+    .bind(&iis)
+    .execute(server.state.store.pool())
+    .await
+    .unwrap();
+    // host-001 loses its STIG; unassigning leaves its reviews in place
+    let (_, collection) = server
+        .get(admin, &format!("/collections/{}?projection=assets", source.collection_id))
+        .await;
+    let host_001 = collection["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "host-001")
+        .map(|a| id_of(a, "assetId"))
+        .unwrap();
+    let unassign = format!("/assets/{host_001}/stigs/{}", source.benchmark_id);
+    let (status, body) = server.send("DELETE", admin, &unassign, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let rows = review_rows(&server, &source.collection_id).await;
+    assert_eq!(rows.len(), 2 * 8 + 1);
+    let chrome_rules: Vec<String> =
+        sqlx::query_scalar("SELECT version FROM rev_group_rule_map ORDER BY rgr_id LIMIT 5")
+            .fetch_all(server.state.store.pool())
+            .await
+            .unwrap();
+    let kept: Vec<_> =
+        rows.iter().filter(|r| r.0 == "host-000" && chrome_rules.contains(&r.1)).cloned().collect();
+    assert_eq!(kept.len(), 5);
+
+    // the system job "Delete Unmapped Asset Reviews" runs the task, then analyzes the tables
+    let (status, started) =
+        server.send("POST", admin, "/jobs/3/runs?elevate=true", Value::Null).await;
+    assert_eq!(status, 200, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    let run = finished_run(&server, admin, &run_id).await;
+    assert_eq!(run["state"], "completed", "{run}");
+
+    // gone: every review of host-001, and host-000's unmatched and IIS reviews
+    assert_eq!(review_rows(&server, &source.collection_id).await, kept);
+    let (_, output) = server.get(admin, &format!("/jobs/runs/{run_id}/output?elevate=true")).await;
+    let reports: Vec<(&str, &str)> = output
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|l| (l["task"].as_str().unwrap(), l["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            ("DeleteUnmappedAssetReviews", "task started"),
+            ("DeleteUnmappedAssetReviews", "deleted 12 reviews"),
+            ("AnalyzeReviewTables", "task started"),
+            ("AnalyzeReviewTables", "analyzed the review tables"),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_scheduler_runs_a_job_when_its_schedule_comes_due() {
     let server = TestServer::start_with(&["--scheduler-tick-ms", "50"]).await;
     let admin = server.token("admin", &["admin"]);
