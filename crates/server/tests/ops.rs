@@ -2273,6 +2273,36 @@ mod log_socket {
     }
 
     #[tokio::test]
+    async fn an_unauthorized_session_is_closed_when_its_timer_runs_out() {
+        let server = TestServer::start_with(&["--log-socket-authorize-ms", "1000"]).await;
+        // opened first, so its timer runs out no later than the idle session's
+        let mut authorized = open(&server).await;
+        next(&mut authorized).await;
+        let opened = Instant::now();
+        let mut idle = open(&server).await;
+        assert_eq!(next(&mut idle).await["data"]["state"], "unauthorized");
+        let admin = server.token("admin", &["admin"]);
+        let authorize = serde_json::json!({"type": "authorize", "data": {"token": admin}});
+        send(&mut authorized, &authorize.to_string()).await;
+        assert_eq!(next(&mut authorized).await["data"]["state"], "authorized");
+
+        assert_eq!(
+            next(&mut idle).await,
+            serde_json::json!({"type": "close", "data": "Session ending"})
+        );
+        let waited = opened.elapsed();
+        assert!(waited >= Duration::from_millis(1000), "closed after {waited:?}");
+        let frame = tokio::time::timeout(Duration::from_secs(5), idle.next()).await.unwrap();
+        assert!(matches!(frame, Some(Ok(Message::Close(_)))), "{frame:?}");
+
+        // the authorized session outlives the timer
+        send(&mut authorized, r#"{"type":"command","data":{"command":"stream-stop"}}"#).await;
+        let reply = next(&mut authorized).await;
+        assert_eq!((&reply["type"], &reply["data"]["success"]), (&"info".into(), &true.into()));
+        server.stop().await;
+    }
+
+    #[tokio::test]
     async fn authorization_ends_when_the_token_expires() {
         let server = TestServer::start().await;
         let mut socket = open(&server).await;
