@@ -200,6 +200,10 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGWARD_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_ms: u64,
+    /// Milliseconds a log-socket session may stay unauthorized before it is closed.
+    #[arg(long, env = "STIGWARD_LOG_SOCKET_AUTHORIZE_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub log_socket_authorize_ms: u64,
 }
 
 impl ServeConfig {

@@ -19,8 +19,6 @@ use tracing_subscriber::layer::Context;
 
 use crate::state::AppState;
 
-/// A session still unauthorized after this long is closed.
-const AUTHORIZE_WITHIN: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
 const BACKLOG: usize = 1024;
 
@@ -146,6 +144,8 @@ struct Session {
     records: broadcast::Receiver<LogRecord>,
     /// Until when the token is good; `None` while unauthorized.
     authorized_until: Option<Instant>,
+    /// How long a session may stay unauthorized (`STIGWARD_LOG_SOCKET_AUTHORIZE_MS`).
+    authorize_within: Duration,
     /// When an unauthorized session is closed.
     close_at: Option<Instant>,
     streaming: Option<Filter>,
@@ -162,12 +162,14 @@ enum Wake {
 
 impl Session {
     fn new(state: AppState, socket: WebSocket) -> Session {
+        let authorize_within = Duration::from_millis(state.config.log_socket_authorize_ms);
         Session {
             state,
             socket,
             records: RECORDS.subscribe(),
             authorized_until: None,
-            close_at: Some(Instant::now() + AUTHORIZE_WITHIN),
+            authorize_within,
+            close_at: Some(Instant::now() + authorize_within),
             streaming: None,
         }
     }
@@ -226,7 +228,7 @@ impl Session {
     fn drop_authorization(&mut self) {
         self.authorized_until = None;
         self.streaming = None;
-        self.close_at.get_or_insert(Instant::now() + AUTHORIZE_WITHIN);
+        self.close_at.get_or_insert(Instant::now() + self.authorize_within);
     }
 
     async fn on_text(&mut self, text: &str) -> bool {

@@ -12,6 +12,10 @@ use common::TestServer;
 use serde_json::Value;
 use stigward::ops::state::Dependency;
 
+/// The projections of `GET /collections/{id}`, which a clone's result line carries too.
+const PROJECTIONS: [&str; 7] =
+    ["assets", "grants", "users", "owners", "statistics", "stigs", "labels"];
+
 /// A Server-Sent Events reader over a live response.
 struct SseReader {
     response: reqwest::Response,
@@ -85,7 +89,8 @@ async fn sse_reports_at_once_with_streaming_headers_and_keeps_alive() {
     assert_eq!(name, "state-report");
     assert_eq!(data["currentState"], "available");
 
-    // keep-alives: more state reports, roughly at the configured interval
+    // keep-alives: more state reports, roughly at the configured interval (the slack above it
+    // is generous, for a loaded machine)
     let before = Instant::now();
     for _ in 0..3 {
         let (name, data) = events.within(Duration::from_secs(5)).await;
@@ -95,6 +100,7 @@ async fn sse_reports_at_once_with_streaming_headers_and_keeps_alive() {
     let three = before.elapsed();
     println!("three keep-alives at 200 ms took {three:?}");
     assert!(three >= Duration::from_millis(3 * 200 - 50), "{three:?}");
+    assert!(three <= Duration::from_millis(3 * 200 + 600), "{three:?}");
     server.stop().await;
 }
 
@@ -321,7 +327,9 @@ async fn count(server: &TestServer, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(server.state.store.pool()).await.unwrap()
 }
 
-/// Holds the database's write lock from a connection of its own until dropped or released.
+/// Holds the database's write lock from a connection of its own until dropped or released. On
+/// PostgreSQL it locks the tables whose rows a clone (collection) and an export-to (asset)
+/// write first, so either waits at its first write.
 struct WriteBlocker(sqlx::AnyConnection);
 
 impl WriteBlocker {
@@ -329,7 +337,7 @@ impl WriteBlocker {
         use sqlx::Connection;
         let mut conn = sqlx::AnyConnection::connect(&server.database_url).await.unwrap();
         let statements: &[&str] = if common::backend_is_postgres() {
-            &["BEGIN", "LOCK TABLE collection IN EXCLUSIVE MODE"]
+            &["BEGIN", "LOCK TABLE collection, asset IN EXCLUSIVE MODE"]
         } else {
             &["BEGIN IMMEDIATE"]
         };
@@ -628,36 +636,202 @@ async fn elevation_is_no_grant_for_clone_or_export_to() {
     server.stop().await;
 }
 
+/// Imports a STIG from the shared data; returns its benchmark id.
+async fn import_stig(server: &TestServer, token: &str, file: &str) -> String {
+    let benchmarks = || async {
+        let sql = "SELECT benchmark_id FROM stig";
+        let ids: Vec<String> =
+            sqlx::query_scalar(sql).fetch_all(server.state.store.pool()).await.unwrap();
+        ids
+    };
+    let before = benchmarks().await;
+    let bytes = std::fs::read(common::shared(&format!("data/stigs/{file}"))).unwrap();
+    let (status, body) = server.upload(token, "/stigs?elevate=true", file, bytes).await;
+    assert_eq!(status, 200, "{body}");
+    let mut added: Vec<String> =
+        benchmarks().await.into_iter().filter(|b| !before.contains(b)).collect();
+    assert_eq!(added.len(), 1, "{body}");
+    added.remove(0)
+}
+
+/// Adds `assets` assets to the collection straight in the database, each mapped to the given
+/// STIGs, with a pass or fail review of every rule of each STIG's default revision.
+async fn add_reviewed_assets(
+    server: &TestServer,
+    collection_id: &str,
+    assets: i64,
+    benchmarks: &[&str],
+) {
+    let pool = server.state.store.pool();
+    let id: i64 = collection_id.parse().unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+         INSERT INTO asset (collection_id, name, ip) SELECT $1, 'bulk-' || n.i, '10.1.0.1' FROM n",
+    )
+    .bind(id)
+    .bind(assets)
+    .execute(pool)
+    .await
+    .unwrap();
+    for benchmark in benchmarks {
+        sqlx::query(
+            "INSERT INTO stig_asset_map (benchmark_id, asset_id)
+             SELECT $2, asset_id FROM asset WHERE collection_id = $1 AND name LIKE 'bulk-%'",
+        )
+        .bind(id)
+        .bind(*benchmark)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail,
+             comment, metadata, ts, status_id, status_ts, touch_ts)
+         SELECT a.asset_id, m.rule_id, m.version, m.check_digest, 3 + (a.asset_id + m.rgr_id) % 2,
+             'checked', '', '{}', 1700000000 + m.rgr_id, 0, 1700000000, 1700000000
+         FROM asset a
+         JOIN stig_asset_map sa ON sa.asset_id = a.asset_id
+         JOIN default_rev d ON d.collection_id = a.collection_id
+             AND d.benchmark_id = sa.benchmark_id
+         JOIN rev_group_rule_map m ON m.rev_id = d.rev_id
+         WHERE a.collection_id = $1 AND a.name LIKE 'bulk-%'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// How many reviews of the source have no review in the clone with the same copied values
+/// (an asset's reviews are unique by rule, so equal counts and no difference mean the same).
+async fn reviews_missing_from(server: &TestServer, source_id: &str, clone_id: &str) -> i64 {
+    let reviews = |id: &str| {
+        format!(
+            "SELECT a.name, r.rule_id, r.version, r.check_digest, r.result_id, r.detail, r.ts,
+                 r.status_id
+             FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {id}"
+        )
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM ({} EXCEPT {}) missing",
+        reviews(source_id),
+        reviews(clone_id)
+    );
+    count(server, &sql).await
+}
+
 #[tokio::test]
 async fn clone_of_100_000_reviews_completes() {
     let server = TestServer::start().await;
-    let source = seed_source(&server, 10).await;
-    insert_reviews(&server, &source.collection_id, 10_000).await;
+    let source = seed_source(&server, 0).await;
+    // STIGs of 304, 113 and 83 rules: 200 assets with a review of each rule make 100,000
+    let mut benchmarks = Vec::new();
+    for file in [
+        "U_MS_Windows_Server_2019_STIG_V2R2_Manual-xccdf.xml",
+        "U_CD_PGSQL_STIG_V1R1_Manual-xccdf.xml",
+        "U_Apache_Tomcat_Application_Server_9_STIG_V2R3_Manual-xccdf.xml",
+    ] {
+        benchmarks.push(import_stig(&server, &source.admin, file).await);
+    }
+    let benchmarks: Vec<&str> = benchmarks.iter().map(String::as_str).collect();
+    add_reviewed_assets(&server, &source.collection_id, 200, &benchmarks).await;
+    let reviews_of = |id: &str| {
+        format!(
+            "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id
+             WHERE a.collection_id = {id}"
+        )
+    };
+    assert_eq!(count(&server, &reviews_of(&source.collection_id)).await, 100_000);
+
+    let projections = PROJECTIONS.map(|p| format!("projection={p}")).join("&");
     let started = Instant::now();
-    let path = format!("/collections/{}/clone", source.collection_id);
+    let path = format!("/collections/{}/clone?{projections}", source.collection_id);
     let body = serde_json::json!({"name": "Big copy", "description": null});
     let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
     println!("cloned 100 000 reviews in {:?}", started.elapsed());
 
-    let copied: Vec<i64> = lines
+    let copied: Vec<(i64, i64)> = lines
         .iter()
         .filter(|l| l["stepName"] == "cloneReviews")
-        .map(|l| l["reviewsCopied"].as_i64().unwrap())
+        .map(|l| (l["reviewsCopied"].as_i64().unwrap(), l["reviewsTotal"].as_i64().unwrap()))
         .collect();
-    assert_eq!(copied, (0..=10).map(|i| i * 10_000).collect::<Vec<_>>());
+    assert_eq!(copied, (0..=10).map(|i| (i * 10_000, 100_000)).collect::<Vec<_>>());
     let result = lines.last().unwrap();
     assert_eq!(result["stage"], "result", "{result}");
+
+    // the result line is what a fresh read of the committed clone says
     let clone_id = id_of(&result["collection"], "collectionId");
-    let reviews = format!(
-        "SELECT COUNT(*) FROM review r JOIN asset a ON a.asset_id = r.asset_id WHERE a.collection_id = {clone_id}"
-    );
-    assert_eq!(count(&server, &reviews).await, 100_000);
+    let (status, fresh) =
+        server.get(&source.admin, &format!("/collections/{clone_id}?{projections}")).await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(result["collection"], fresh);
+    assert_eq!(fresh["assets"].as_array().unwrap().len(), 200);
+    let stigs: Vec<(&str, i64)> = fresh["stigs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["benchmarkId"].as_str().unwrap(), s["ruleCount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(stigs.iter().map(|s| s.1).sum::<i64>(), 500, "{stigs:?}");
+
+    // every review arrived with its values, and the clone's own metrics count them all
+    assert_eq!(count(&server, &reviews_of(&clone_id)).await, 100_000);
+    assert_eq!(reviews_missing_from(&server, &source.collection_id, &clone_id).await, 0);
+    let metrics = format!("/collections/{clone_id}/metrics/summary/collection");
+    let (status, summary) = server.get(&source.admin, &metrics).await;
+    assert_eq!(status, 200, "{summary}");
+    let shape = (&summary["assets"], &summary["stigs"], &summary["checklists"]);
+    assert_eq!(shape, (&200.into(), &3.into(), &600.into()), "{summary}");
+    let metrics = &summary["metrics"];
+    assert_eq!((&metrics["assessments"], &metrics["assessed"]), (&100_000.into(), &100_000.into()));
+    let results = &metrics["results"];
+    let pass_fail = results["pass"].as_i64().unwrap() + results["fail"].as_i64().unwrap();
+    assert_eq!(pass_fail, 100_000, "{results}");
     server.stop().await;
 }
 
 /// Sends a streamed POST over a raw socket, reads until the first NDJSON line has arrived, then
 /// drops the connection; returns that line.
 async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let (stream, line) = post_raw(server, token, path, body).await;
+    drop(stream);
+    line
+}
+
+/// The same, but the client half-closes its side and reads on until the server has closed the
+/// connection. Hyper does that when it sees the client's end of input in the middle of a
+/// response, and it drops the response body with the connection; the server runs on this
+/// test's single-threaded runtime, so that drop has happened before this returns.
+async fn post_then_hang_up_seen(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut stream, line) = post_raw(server, token, path, body).await;
+    stream.shutdown().await.unwrap();
+    let closed = async {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), closed)
+        .await
+        .expect("the server closes a connection whose client hung up");
+    line
+}
+
+/// Sends a streamed POST over a raw socket and reads until its first NDJSON line has arrived.
+async fn post_raw(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (tokio::net::TcpStream, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let port = server.root.rsplit(':').next().unwrap();
     let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
@@ -683,8 +857,7 @@ async fn post_then_hang_up(server: &TestServer, token: &str, path: &str, body: V
             break serde_json::from_str::<Value>(&rest[start..=end]).unwrap();
         }
     };
-    drop(stream);
-    line
+    (stream, line)
 }
 
 /// Waits until the server's streamed work has ended: on SQLite it holds the store's writer
@@ -743,6 +916,75 @@ async fn a_clone_whose_client_hangs_up_mid_stream_leaves_nothing() {
     let body = serde_json::json!({"name": "Interrupted", "description": null});
     let lines = post_stream(&server, &source.admin, &path, body).await.rest().await;
     assert_eq!(lines.last().unwrap()["stage"], "result");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_clone_whose_client_hangs_up_leaves_nothing() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = table_counts(&server).await;
+
+    // the clone waits at its first write while its client hangs up and the server drops the
+    // response; let go, it must roll back instead of finishing its few remaining steps
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!("/collections/{}/clone", source.collection_id);
+    let body = serde_json::json!({"name": "Abandoned", "description": null});
+    let first = post_then_hang_up_seen(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["step"], &first["stepName"]), (&1.into(), &"cloneCollection".into()));
+    blocker.release().await;
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let named = "SELECT COUNT(*) FROM collection WHERE name = 'Abandoned'";
+    assert_eq!(count(&server, named).await, 0);
+    server.stop().await;
+}
+
+/// The user id behind a token.
+async fn user_id(server: &TestServer, token: &str) -> i64 {
+    let (_, user) = server.get(token, "/user").await;
+    id_of(&user, "userId").parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_clone_cancelled_after_its_last_progress_line_is_not_committed() {
+    use stigward_storage::clone::{ClonePlan, CloneProgress, PinRevisions, StigMappings};
+    use stigward_storage::{Cancellation, StoreError};
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_reviews(&server, &source.collection_id, 5).await;
+    let before = table_counts(&server).await;
+    let plan = ClonePlan {
+        source_id: source.collection_id.parse().unwrap(),
+        name: "Late".into(),
+        description: None,
+        grants: true,
+        stig_mappings: StigMappings::WithReviews,
+        pin_revisions: PinRevisions::MatchSource,
+        user_id: user_id(&server, &source.admin).await,
+        now: 1_700_000_000,
+    };
+
+    // the client is found gone only once the last line has been handed over, as when hyper
+    // drops the body after the work has written everything but the result
+    let cancel = Cancellation::default();
+    let mut seen = Vec::new();
+    let mut report = |progress: &CloneProgress| {
+        seen.push(format!("{}:{}:{}", progress.stage, progress.step_name, progress.status));
+        if (progress.stage, progress.step_name, progress.status)
+            == ("reviews", "commit", "finished")
+        {
+            cancel.cancel();
+        }
+    };
+    let outcome = server.state.store.clone_collection(&plan, &mut report, &cancel).await;
+    assert!(matches!(outcome, Err(StoreError::Cancelled)), "{outcome:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("reviews:commit:finished"));
+    assert_eq!(seen.len(), 25);
+    wait_for_writers(&server).await;
+    assert_eq!(table_counts(&server).await, before);
     server.stop().await;
 }
 
@@ -954,6 +1196,73 @@ async fn an_export_whose_client_hangs_up_mid_stream_leaves_the_destination_as_it
     assert_eq!(table_counts(&server).await, before);
     let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
     assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_export_whose_client_hangs_up_leaves_the_destination_as_it_was() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+
+    // the export waits at its first write (a destination asset) until the hang-up is seen
+    let blocker = WriteBlocker::hold(&server).await;
+    let path = format!("/collections/{}/export-to/{destination}", source.collection_id);
+    let body = all_assets(&server, &source).await;
+    let first = post_then_hang_up_seen(&server, &source.admin, &path, body).await;
+    assert_eq!((&first["stage"], &first["stepName"]), (&"prepare".into(), &"dropArg".into()));
+    blocker.release().await;
+    wait_for_writers(&server).await;
+
+    assert_eq!(table_counts(&server).await, before);
+    let assets = format!("SELECT COUNT(*) FROM asset WHERE collection_id = {destination}");
+    assert_eq!(count(&server, &assets).await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_cancelled_after_its_last_progress_line_is_not_committed() {
+    use stigward_storage::export::{ExportPlan, ExportProgress, ExportSelection};
+    use stigward_storage::{Cancellation, StoreError};
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    insert_rule_reviews(&server, &source.collection_id, 5, 4, 0).await;
+    let destination = create_destination(&server, &source, false).await;
+    let before = table_counts(&server).await;
+    let source_id: i64 = source.collection_id.parse().unwrap();
+    let selections: Vec<ExportSelection> = all_assets(&server, &source)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| ExportSelection { asset_id: id_of(a, "assetId").parse().unwrap(), stigs: None })
+        .collect();
+    let store = &server.state.store;
+    let plan = ExportPlan {
+        source_id,
+        destination_id: destination.parse().unwrap(),
+        targets: store.resolve_export(source_id, &selections).await.unwrap(),
+        user_id: user_id(&server, &source.admin).await,
+        now: 1_700_000_000,
+    };
+
+    // cancelled as the last line (the commit's) is handed over
+    let cancel = Cancellation::default();
+    let mut seen = Vec::new();
+    let mut report = |progress: &ExportProgress| {
+        seen.push(progress.stage);
+        if progress.stage == "commit" {
+            cancel.cancel();
+        }
+    };
+    let outcome = store.export_reviews(&plan, &mut report, &cancel).await;
+    assert!(matches!(outcome, Err(StoreError::Cancelled)), "{outcome:?}");
+    assert_eq!(seen.iter().filter(|s| **s == "reviews").count(), 2, "{seen:?}");
+    assert_eq!(seen.last(), Some(&"commit"));
+    wait_for_writers(&server).await;
+    assert_eq!(table_counts(&server).await, before);
     server.stop().await;
 }
 
@@ -1740,6 +2049,87 @@ async fn a_user_job_runs_its_tasks_and_records_output() {
 }
 
 #[tokio::test]
+async fn delete_unmapped_asset_reviews_keeps_only_reviews_of_each_assets_stigs() {
+    let server = TestServer::start().await;
+    let source = seed_source(&server, 2).await;
+    let admin = &source.admin;
+    let iis = "U_MS_IIS_10-0_Server_STIG_V2R5_Manual-xccdf.xml";
+    let iis = import_stig(&server, admin, iis).await;
+    // both assets: reviews of 5 Chrome rules and 3 reviews that match no rule at all
+    insert_rule_reviews(&server, &source.collection_id, 5, 3, 0).await;
+    insert_reviews(&server, &source.collection_id, 3).await;
+    // host-000 also reviews a rule of IIS, a STIG installed but not assigned to it
+    sqlx::query(
+        "INSERT INTO review (asset_id, rule_id, version, check_digest, result_id, detail, comment,
+             metadata, ts, status_id, status_ts, touch_ts)
+         SELECT a.asset_id, m.rule_id, m.version, m.check_digest, 3, '', '', '{}', 1700000000, 0,
+             1700000000, 1700000000
+         FROM asset a CROSS JOIN (SELECT m.rule_id, m.version, m.check_digest
+             FROM rev_group_rule_map m JOIN revision rv ON rv.rev_id = m.rev_id
+             WHERE rv.benchmark_id = $2 ORDER BY m.rgr_id LIMIT 1) m
+         WHERE a.collection_id = $1 AND a.name = 'host-000'",
+    )
+    .bind(source.collection_id.parse::<i64>().unwrap())
+    .bind(&iis)
+    .execute(server.state.store.pool())
+    .await
+    .unwrap();
+    // host-001 loses its STIG; unassigning leaves its reviews in place
+    let (_, collection) = server
+        .get(admin, &format!("/collections/{}?projection=assets", source.collection_id))
+        .await;
+    let host_001 = collection["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "host-001")
+        .map(|a| id_of(a, "assetId"))
+        .unwrap();
+    let unassign = format!("/assets/{host_001}/stigs/{}", source.benchmark_id);
+    let (status, body) = server.send("DELETE", admin, &unassign, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let rows = review_rows(&server, &source.collection_id).await;
+    assert_eq!(rows.len(), 2 * 8 + 1);
+    let chrome_rules: Vec<String> =
+        sqlx::query_scalar("SELECT version FROM rev_group_rule_map ORDER BY rgr_id LIMIT 5")
+            .fetch_all(server.state.store.pool())
+            .await
+            .unwrap();
+    let kept: Vec<_> =
+        rows.iter().filter(|r| r.0 == "host-000" && chrome_rules.contains(&r.1)).cloned().collect();
+    assert_eq!(kept.len(), 5);
+
+    // the system job "Delete Unmapped Asset Reviews" runs the task, then analyzes the tables
+    let (status, started) =
+        server.send("POST", admin, "/jobs/3/runs?elevate=true", Value::Null).await;
+    assert_eq!(status, 200, "{started}");
+    let run_id = started["runId"].as_str().unwrap().to_string();
+    let run = finished_run(&server, admin, &run_id).await;
+    assert_eq!(run["state"], "completed", "{run}");
+
+    // gone: every review of host-001, and host-000's unmatched and IIS reviews
+    assert_eq!(review_rows(&server, &source.collection_id).await, kept);
+    let (_, output) = server.get(admin, &format!("/jobs/runs/{run_id}/output?elevate=true")).await;
+    let reports: Vec<(&str, &str)> = output
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|l| (l["task"].as_str().unwrap(), l["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            ("DeleteUnmappedAssetReviews", "task started"),
+            ("DeleteUnmappedAssetReviews", "deleted 12 reviews"),
+            ("AnalyzeReviewTables", "task started"),
+            ("AnalyzeReviewTables", "analyzed the review tables"),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_scheduler_runs_a_job_when_its_schedule_comes_due() {
     let server = TestServer::start_with(&["--scheduler-tick-ms", "50"]).await;
     let admin = server.token("admin", &["admin"]);
@@ -1879,6 +2269,36 @@ mod log_socket {
             }
         };
         assert_eq!(stopped["data"]["command"]["command"], "stream-stop");
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_unauthorized_session_is_closed_when_its_timer_runs_out() {
+        let server = TestServer::start_with(&["--log-socket-authorize-ms", "1000"]).await;
+        // opened first, so its timer runs out no later than the idle session's
+        let mut authorized = open(&server).await;
+        next(&mut authorized).await;
+        let opened = Instant::now();
+        let mut idle = open(&server).await;
+        assert_eq!(next(&mut idle).await["data"]["state"], "unauthorized");
+        let admin = server.token("admin", &["admin"]);
+        let authorize = serde_json::json!({"type": "authorize", "data": {"token": admin}});
+        send(&mut authorized, &authorize.to_string()).await;
+        assert_eq!(next(&mut authorized).await["data"]["state"], "authorized");
+
+        assert_eq!(
+            next(&mut idle).await,
+            serde_json::json!({"type": "close", "data": "Session ending"})
+        );
+        let waited = opened.elapsed();
+        assert!(waited >= Duration::from_millis(1000), "closed after {waited:?}");
+        let frame = tokio::time::timeout(Duration::from_secs(5), idle.next()).await.unwrap();
+        assert!(matches!(frame, Some(Ok(Message::Close(_)))), "{frame:?}");
+
+        // the authorized session outlives the timer
+        send(&mut authorized, r#"{"type":"command","data":{"command":"stream-stop"}}"#).await;
+        let reply = next(&mut authorized).await;
+        assert_eq!((&reply["type"], &reply["data"]["success"]), (&"info".into(), &true.into()));
         server.stop().await;
     }
 

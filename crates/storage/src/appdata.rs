@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Dialect, Result, Store, StoreError};
+use crate::{Cancellation, Dialect, Result, Store, StoreError};
 
 /// One table of an application data file.
 #[derive(Debug, Clone, Default)]
@@ -670,8 +670,14 @@ impl<F: FnMut(&LoadProgress) -> bool> Progress<'_, F> {
 
 impl Store {
     /// Replaces all application data with the file's, in one transaction: on any failure the
-    /// previous data stays. `report` sees each step as it completes, before the commit.
-    pub async fn replace_app_data<F>(&self, data: &AppData, report: &mut F) -> Result<()>
+    /// previous data stays. `report` sees each step as it completes, before the commit; a
+    /// `cancel` set before the commit rolls it back too.
+    pub async fn replace_app_data<F>(
+        &self,
+        data: &AppData,
+        report: &mut F,
+        cancel: &Cancellation,
+    ) -> Result<()>
     where
         F: FnMut(&LoadProgress) -> bool + Send,
     {
@@ -715,7 +721,7 @@ impl Store {
                 sqlx::query(&statement).execute(&mut *write.tx).await?;
             }
         }
-        write.commit().await?;
+        write.commit_unless(cancel).await?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{conflict_on_unique, Result, Store, StoreError};
+use crate::{conflict_on_unique, Cancellation, Result, Store, StoreError};
 
 /// Reviews are copied, and progress reported, this many at a time.
 const REVIEW_CHUNK: usize = 10_000;
@@ -55,16 +55,17 @@ pub struct CloneProgress {
     pub reviews_copied: Option<usize>,
 }
 
-/// Reports progress to the caller; a `false` from it (nobody is listening any more) cancels
-/// the clone and rolls it back.
+/// Reports progress to the caller, and ends the clone with `Cancelled` once `cancel` is set
+/// (nobody is listening any more), which rolls it back.
 struct Steps<'r, F> {
     report: &'r mut F,
+    cancel: &'r Cancellation,
     stage: &'static str,
     count: u32,
     step: u32,
 }
 
-impl<F: FnMut(&CloneProgress) -> bool> Steps<'_, F> {
+impl<F: FnMut(&CloneProgress)> Steps<'_, F> {
     fn line(
         &mut self,
         name: &'static str,
@@ -83,11 +84,11 @@ impl<F: FnMut(&CloneProgress) -> bool> Steps<'_, F> {
         }
     }
 
+    /// Reports a line, unless the clone has been cancelled: nobody would read it.
     fn send(&mut self, progress: CloneProgress) -> Result<()> {
-        match (self.report)(&progress) {
-            true => Ok(()),
-            false => Err(StoreError::Cancelled),
-        }
+        self.cancel.check()?;
+        (self.report)(&progress);
+        Ok(())
     }
 
     /// Starts the next step.
@@ -100,15 +101,20 @@ impl<F: FnMut(&CloneProgress) -> bool> Steps<'_, F> {
 
 impl Store {
     /// Clones `plan.source_id`; returns the new collection's id once committed. `report` sees
-    /// each step as it starts.
-    pub async fn clone_collection<F>(&self, plan: &ClonePlan, report: &mut F) -> Result<i64>
+    /// each step as it starts; `cancel`, set at any time before the commit, rolls it back.
+    pub async fn clone_collection<F>(
+        &self,
+        plan: &ClonePlan,
+        report: &mut F,
+        cancel: &Cancellation,
+    ) -> Result<i64>
     where
-        F: FnMut(&CloneProgress) -> bool + Send,
+        F: FnMut(&CloneProgress) + Send,
     {
         let mut write = self.begin_write().await?;
         let tx = &mut write.tx;
         let count = if plan.grants { 18 } else { 14 };
-        let mut steps = Steps { report, stage: "collection", count, step: 0 };
+        let mut steps = Steps { report, cancel, stage: "collection", count, step: 0 };
         let new_id = clone_core(tx, plan, &mut steps).await?;
         clone_members(tx, plan, new_id, &mut steps).await?;
         clone_content(tx, plan, new_id, &mut steps).await?;
@@ -118,12 +124,12 @@ impl Store {
         let saved = steps.line("commit", "finished", Some("Saved Collection"));
         steps.send(saved)?;
 
-        clone_reviews(tx, plan, new_id, steps.report).await?;
+        clone_reviews(tx, plan, new_id, steps.report, cancel).await?;
         sqlx::query("UPDATE collection SET state = 'enabled' WHERE collection_id = $1")
             .bind(new_id)
             .execute(&mut **tx)
             .await?;
-        write.commit().await?;
+        write.commit_unless(cancel).await?;
         Ok(new_id)
     }
 }
@@ -132,7 +138,7 @@ pub(crate) type Tx = Transaction<'static, Any>;
 
 async fn clone_core<F>(tx: &mut Tx, plan: &ClonePlan, steps: &mut Steps<'_, F>) -> Result<i64>
 where
-    F: FnMut(&CloneProgress) -> bool,
+    F: FnMut(&CloneProgress),
 {
     steps.start("cloneCollection", "Creating core properties")?;
     let row = sqlx::query(
@@ -163,7 +169,7 @@ async fn clone_members<F>(
     steps: &mut Steps<'_, F>,
 ) -> Result<()>
 where
-    F: FnMut(&CloneProgress) -> bool,
+    F: FnMut(&CloneProgress),
 {
     if plan.grants {
         steps.start("cloneGrants", "Creating Grants")?;
@@ -240,7 +246,7 @@ async fn clone_content<F>(
     steps: &mut Steps<'_, F>,
 ) -> Result<()>
 where
-    F: FnMut(&CloneProgress) -> bool,
+    F: FnMut(&CloneProgress),
 {
     const MAPPING: &str = "Creating Asset/Label mappings";
     steps.start("dropLabelMap", MAPPING)?;
@@ -334,19 +340,25 @@ async fn clone_acls(tx: &mut Tx, plan: &ClonePlan, new_id: i64) -> Result<()> {
 }
 
 /// Every review of the source's enabled assets, in chunks, with its original values.
-async fn clone_reviews<F>(tx: &mut Tx, plan: &ClonePlan, new_id: i64, report: &mut F) -> Result<()>
+async fn clone_reviews<F>(
+    tx: &mut Tx,
+    plan: &ClonePlan,
+    new_id: i64,
+    report: &mut F,
+    cancel: &Cancellation,
+) -> Result<()>
 where
-    F: FnMut(&CloneProgress) -> bool,
+    F: FnMut(&CloneProgress),
 {
     if plan.stig_mappings == StigMappings::WithoutReviews {
-        let mut steps = Steps { report, stage: "reviews", count: 1, step: 1 };
+        let mut steps = Steps { report, cancel, stage: "reviews", count: 1, step: 1 };
         let running = steps.line("commit", "running", None);
         steps.send(running)?;
         let finished = steps.line("commit", "finished", None);
         return steps.send(finished);
     }
     const MESSAGE: &str = "Creating Reviews";
-    let mut steps = Steps { report, stage: "reviews", count: 4, step: 0 };
+    let mut steps = Steps { report, cancel, stage: "reviews", count: 4, step: 0 };
     steps.start("dropReviewIdList", MESSAGE)?;
     steps.start("createReviewIdList", MESSAGE)?;
     let ids: Vec<i64> = sqlx::query_scalar(

@@ -12,7 +12,7 @@ use stigward_domain::settings::{CollectionSettings, Required, ResetCriteria};
 
 use crate::reviews::snapshot_history;
 use crate::stigs::RevisionSelector;
-use crate::{Result, Store, StoreError};
+use crate::{Cancellation, Result, Store, StoreError};
 
 const REVIEW_CHUNK: usize = 10_000;
 const METRICS_CHUNK: usize = 1_000;
@@ -86,16 +86,18 @@ pub struct ExportCounts {
 
 type Tx = Transaction<'static, Any>;
 
+/// Reports progress to the caller, and ends the export with `Cancelled` once `cancel` is set.
 struct Reporter<'r, F> {
     report: &'r mut F,
+    cancel: &'r Cancellation,
 }
 
-impl<F: FnMut(&ExportProgress) -> bool> Reporter<'_, F> {
+impl<F: FnMut(&ExportProgress)> Reporter<'_, F> {
+    /// Reports a line, unless the export has been cancelled: nobody would read it.
     fn send(&mut self, progress: ExportProgress) -> Result<()> {
-        match (self.report)(&progress) {
-            true => Ok(()),
-            false => Err(StoreError::Cancelled),
-        }
+        self.cancel.check()?;
+        (self.report)(&progress);
+        Ok(())
     }
 
     /// Reports steps `range` of a stage whose statements upstream runs one by one.
@@ -191,14 +193,20 @@ impl Store {
         Ok(targets)
     }
 
-    /// Runs the export; `report` sees each stage as it happens.
-    pub async fn export_reviews<F>(&self, plan: &ExportPlan, report: &mut F) -> Result<ExportCounts>
+    /// Runs the export; `report` sees each stage as it happens; `cancel`, set at any time
+    /// before the commit, rolls it back.
+    pub async fn export_reviews<F>(
+        &self,
+        plan: &ExportPlan,
+        report: &mut F,
+        cancel: &Cancellation,
+    ) -> Result<ExportCounts>
     where
-        F: FnMut(&ExportProgress) -> bool + Send,
+        F: FnMut(&ExportProgress) + Send,
     {
         let mut write = self.begin_write().await?;
         let tx = &mut write.tx;
-        let mut reporter = Reporter { report };
+        let mut reporter = Reporter { report, cancel };
         let mut counts = ExportCounts::default();
         reporter.steps("prepare", "Preparing data", &PREPARE_STEPS, 0..6)?;
         let settings: String =
@@ -251,7 +259,7 @@ impl Store {
             status: "running",
             ..Default::default()
         })?;
-        write.commit().await?;
+        write.commit_unless(cancel).await?;
         Ok(counts)
     }
 }

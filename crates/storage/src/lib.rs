@@ -32,6 +32,7 @@ pub mod unreviewed;
 pub mod user_groups;
 pub mod users;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,10 +108,41 @@ pub struct WriteTx<'a> {
 
 impl WriteTx<'_> {
     /// Recounts the metrics counters of the checklists this transaction touched, then commits.
-    pub async fn commit(mut self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
+        self.commit_unless(&Cancellation::default()).await
+    }
+
+    /// The same, unless `cancel` is set by the time the counters are recounted: then the
+    /// transaction is dropped, which rolls it back, and the answer is `Cancelled`.
+    pub async fn commit_unless(mut self, cancel: &Cancellation) -> Result<()> {
         metrics::counters::recount_stale(&mut self.tx, self.dialect, Marks::Mine).await?;
+        cancel.check()?;
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Set when nobody waits for a long operation's result any more (its client went away). The
+/// operation checks it between its steps and once more right before it commits, so a
+/// cancellation that comes before the commit always rolls the work back.
+#[derive(Debug, Clone, Default)]
+pub struct Cancellation(Arc<AtomicBool>);
+
+impl Cancellation {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<()> {
+        match self.is_cancelled() {
+            true => Err(StoreError::Cancelled),
+            false => Ok(()),
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub async fn import(store: Store, parsed: Result<AppData, String>, lines: Lines)
     };
     lines.send(&data.table_list);
     let mut report = |step: &LoadProgress| lines.send(step);
-    match store.replace_app_data(&data, &mut report).await {
+    match store.replace_app_data(&data, &mut report, lines.cancellation()).await {
         Ok(()) => {
             lines.send(&Outcome { status: "success", error: None });
         }

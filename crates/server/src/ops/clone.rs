@@ -34,9 +34,9 @@ pub async fn run(store: Store, plan: ClonePlan, projection: CollectionProjection
     let mut last: Option<CloneProgress> = None;
     let mut report = |progress: &CloneProgress| {
         last = Some(progress.clone());
-        lines.send(progress)
+        lines.send(progress);
     };
-    let outcome = store.clone_collection(&plan, &mut report).await;
+    let outcome = store.clone_collection(&plan, &mut report, lines.cancellation()).await;
     let outcome = match outcome {
         Ok(id) => store.collection(id, projection).await,
         Err(err) => Err(err),

@@ -38,9 +38,9 @@ pub async fn run(store: Store, plan: ExportPlan, lines: Lines) {
     let mut last = ExportProgress::default();
     let mut report = |progress: &ExportProgress| {
         last = progress.clone();
-        lines.send(progress)
+        lines.send(progress);
     };
-    match store.export_reviews(&plan, &mut report).await {
+    match store.export_reviews(&plan, &mut report, lines.cancellation()).await {
         Ok(counts) => {
             lines.send(&ResultLine { stage: "result", counts });
         }

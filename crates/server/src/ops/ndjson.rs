@@ -1,5 +1,7 @@
 //! Streamed NDJSON responses: work running in a spawned task writes one JSON object per line
-//! into a channel, and the response body sends each line as soon as it is written.
+//! into a channel, and the response body sends each line as soon as it is written. Hyper drops
+//! the body when its client goes away; that sets the stream's [`Cancellation`], which the work
+//! checks between its steps and right before it commits.
 
 use std::convert::Infallible;
 
@@ -7,15 +9,14 @@ use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use stigward_storage::Cancellation;
 use tokio::sync::mpsc;
 
 /// The writing end. Lines are few (one per step or per 10 000 rows), so the channel is
 /// unbounded and a write never waits for the client.
-// Known shortcoming: because writes never wait, a client that disconnects is only noticed at
-// the first line written after hyper has dropped the body; work that finishes before then
-// commits even though nobody reads its result.
 pub struct Lines {
     tx: mpsc::UnboundedSender<Bytes>,
+    cancel: Cancellation,
 }
 
 impl Lines {
@@ -26,7 +27,22 @@ impl Lines {
             Err(err) => format!("{{\"error\":\"{err}\"}}").into_bytes(),
         };
         line.push(b'\n');
-        self.tx.send(Bytes::from(line)).is_ok()
+        self.tx.send(Bytes::from(line)).is_ok() && !self.cancel.is_cancelled()
+    }
+
+    /// Set once the response body is dropped: its client has gone away, or the server is
+    /// shutting the connection down.
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancel
+    }
+}
+
+/// Owned by the response body, so that dropping the body cancels the work behind it.
+struct CancelOnDrop(Cancellation);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 
@@ -40,9 +56,11 @@ pub fn stream() -> (Lines, Response) {
 /// `application/jsonl`).
 pub fn stream_as(content_type: &'static str) -> (Lines, Response) {
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
-    let body = futures::stream::unfold(rx, |mut rx| async move {
+    let cancel = Cancellation::default();
+    let guard = CancelOnDrop(cancel.clone());
+    let body = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
         let line = rx.recv().await?;
-        Some((Ok::<_, Infallible>(line), rx))
+        Some((Ok::<_, Infallible>(line), (rx, guard)))
     });
     let response = (
         [
@@ -54,5 +72,20 @@ pub fn stream_as(content_type: &'static str) -> (Lines, Response) {
         Body::from_stream(body),
     )
         .into_response();
-    (Lines { tx }, response)
+    (Lines { tx, cancel }, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_the_response_cancels_the_work() {
+        let (lines, response) = stream();
+        assert!(lines.send(&"first"));
+        assert!(!lines.cancellation().is_cancelled());
+        drop(response);
+        assert!(lines.cancellation().is_cancelled());
+        assert!(!lines.send(&"second"));
+    }
 }
