@@ -157,10 +157,23 @@ impl Store {
                 report.reviews += batch.reviews;
                 report.history += batch.history;
                 done += count;
+                self.refresh_statistics().await?;
                 progress(&report);
             }
         }
         Ok(report)
+    }
+
+    /// PostgreSQL plans each batch's metrics recount from table statistics, which autovacuum
+    /// refreshes long after a bulk load has grown the tables many times over; with stale ones
+    /// it scans every assignment of a STIG for each marked checklist.
+    async fn refresh_statistics(&self) -> Result<()> {
+        if self.dialect == crate::Dialect::Postgres {
+            sqlx::query("ANALYZE asset, stig_asset_map, review, collection_label_asset_map")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn generate_collection(&self, spec: &GenerateSpec, index: i64, now: i64) -> Result<i64> {
