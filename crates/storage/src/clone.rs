@@ -111,10 +111,13 @@ impl Store {
     where
         F: FnMut(&CloneProgress) + Send,
     {
-        let mut write = self.begin_write().await?;
-        let tx = &mut write.tx;
         let count = if plan.grants { 18 } else { 14 };
         let mut steps = Steps { report, cancel, stage: "collection", count, step: 0 };
+        // reported before the write lock is taken, so a client sees the clone under way even
+        // while another writer holds it
+        steps.start("cloneCollection", "Creating core properties")?;
+        let mut write = self.begin_write().await?;
+        let tx = &mut write.tx;
         let new_id = clone_core(tx, plan, &mut steps).await?;
         clone_members(tx, plan, new_id, &mut steps).await?;
         clone_content(tx, plan, new_id, &mut steps).await?;
@@ -140,7 +143,6 @@ async fn clone_core<F>(tx: &mut Tx, plan: &ClonePlan, steps: &mut Steps<'_, F>) 
 where
     F: FnMut(&CloneProgress),
 {
-    steps.start("cloneCollection", "Creating core properties")?;
     let row = sqlx::query(
         "INSERT INTO collection (name, description, settings, metadata, created, created_user_id,
              state, state_date, state_user_id)

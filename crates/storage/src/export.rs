@@ -204,11 +204,13 @@ impl Store {
     where
         F: FnMut(&ExportProgress) + Send,
     {
+        let mut reporter = Reporter { report, cancel };
+        // reported before the write lock is taken, so a client sees the export under way even
+        // while another writer holds it
+        reporter.steps("prepare", "Preparing data", &PREPARE_STEPS, 0..6)?;
         let mut write = self.begin_write().await?;
         let tx = &mut write.tx;
-        let mut reporter = Reporter { report, cancel };
         let mut counts = ExportCounts::default();
-        reporter.steps("prepare", "Preparing data", &PREPARE_STEPS, 0..6)?;
         let settings: String =
             sqlx::query_scalar("SELECT settings FROM collection WHERE collection_id = $1")
                 .bind(plan.destination_id)
@@ -241,8 +243,8 @@ impl Store {
             }
         }
 
-        // metrics are computed when read, so there is nothing to refresh; the lines are kept
-        // for clients that follow them
+        // the commit recounts the metrics of every checklist written, so these lines only keep
+        // the step sequence clients follow
         let metrics = |done| ExportProgress {
             stage: "metrics",
             status: "running",
