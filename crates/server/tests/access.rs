@@ -2077,3 +2077,34 @@ async fn elevated_writes_may_not_carry_settings_labels_or_metadata() {
     assert_eq!(status, 403);
     w.server.stop().await;
 }
+
+#[tokio::test]
+async fn user_privileges_are_read_where_the_privileges_claim_says() {
+    let s = TestServer::start_with(&["--jwt-privileges-claim", "app.access.roles"]).await;
+    let signed = |user: &str, roles: Value| {
+        s.sign(json!({
+            "preferred_username": user,
+            "scope": "stig-manager:user stig-manager:collection",
+            "exp": 4_000_000_000u64,
+            "app": {"access": {"roles": roles}},
+            // the default path holds the opposite, so reading it would be caught
+            "realm_access": {"roles": if user == "boss" { json!([]) } else { json!(["admin"]) }},
+        }))
+    };
+    let boss = signed("boss", json!(["admin", "create_collection"]));
+    let worker = signed("worker", json!(["create_collection"]));
+    for token in [&boss, &worker] {
+        let (status, _) = s.get(token, "/user").await;
+        assert_eq!(status, 200);
+    }
+    let (_, me) = s.get(&boss, "/user").await;
+    assert_eq!(me["privileges"], json!({"admin": true, "create_collection": true}));
+    let (_, admins) = s.get(&worker, "/users?privilege=admin").await;
+    assert_eq!(names(&admins, "username"), BTreeSet::from(["boss".to_string()]));
+    let (_, creators) = s.get(&worker, "/users?privilege=create_collection").await;
+    let both = BTreeSet::from(["boss".to_string(), "worker".to_string()]);
+    assert_eq!(names(&creators, "username"), both);
+    let (_, listed) = s.get(&boss, "/users?elevate=true&username=worker").await;
+    assert_eq!(listed[0]["privileges"], json!({"admin": false, "create_collection": true}));
+    s.stop().await;
+}

@@ -48,6 +48,8 @@ pub struct UserChange {
 pub struct ClaimNames {
     pub name: String,
     pub email: String,
+    /// Dotted path of the privileges (`STIGMAN_JWT_PRIVILEGES_CLAIM`).
+    pub privileges: String,
 }
 
 impl Store {
@@ -164,7 +166,7 @@ impl Store {
             email: claim_text(&claims, &names.email),
             username,
             last_access: row.try_get("last_access")?,
-            privileges: stored_privileges(&claims),
+            privileges: stored_privileges(&claims, &names.privileges),
             status: row.try_get("status")?,
             status_date: stigward_domain::iso_seconds(row.try_get("status_date")?),
             status_user: row.try_get("status_user_id")?,
@@ -204,10 +206,10 @@ fn claim_text(claims: &Value, name: &str) -> Option<String> {
     claims.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
-/// Privileges as the stored claims of the default provider layout show them; `GET /user`
+/// Privileges as the stored claims show them at the configured dotted path; `GET /user`
 /// replaces these with the ones in the current token.
-fn stored_privileges(claims: &Value) -> stigward_wire::user::Privileges {
-    let roles = claims.pointer("/realm_access/roles");
+fn stored_privileges(claims: &Value, path: &str) -> stigward_wire::user::Privileges {
+    let roles = path.split('.').try_fold(claims, |value, segment| value.get(segment));
     let has = |p: &str| match roles {
         Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(p)),
         Some(Value::String(s)) => s.contains(p),
@@ -238,7 +240,7 @@ impl Store {
             let username: String = row.try_get("username")?;
             let status: String = row.try_get("status")?;
             let claims = json_column(&row.try_get::<String, _>("last_claims")?, "last_claims")?;
-            let privileges = stored_privileges(&claims);
+            let privileges = stored_privileges(&claims, &names.privileges);
             let privileged = match filter.privilege.as_deref() {
                 Some("admin") => privileges.admin,
                 Some("create_collection") => privileges.create_collection,

@@ -25,7 +25,11 @@ const USER_PROJECTIONS: &[&str] =
 const GROUP_PROJECTIONS: &[&str] = &["users", "collections", "collectionGrants", "attributions"];
 
 fn claim_names(state: &AppState) -> ClaimNames {
-    ClaimNames { name: state.claims.name.clone(), email: state.claims.email.clone() }
+    ClaimNames {
+        name: state.claims.name.clone(),
+        email: state.claims.email.clone(),
+        privileges: state.claims.privileges.clone(),
+    }
 }
 
 pub async fn get_user(
