@@ -21,12 +21,7 @@ pub struct UnreviewedFilter {
     pub severities: Vec<String>,
 }
 
-/// A label of an asset as the reports show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UnreviewedLabel {
-    pub label_id: String,
-    pub name: String,
-}
+pub use stigward_wire::unreviewed::UnreviewedLabel;
 
 /// One unreviewed asset/rule pair.
 #[derive(Debug, Clone)]

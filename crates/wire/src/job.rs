@@ -165,3 +165,62 @@ pub struct IntervalCreate {
     pub value: Value,
     pub field: String,
 }
+
+/// A review-aging rule of a collection as read back: the optional parts only when set.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewAgingRule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub trigger_field: String,
+    pub trigger_interval: i64,
+    pub trigger_action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ReviewAgingTarget>,
+    pub enabled: bool,
+}
+
+/// What a review-aging rule applies to; every part narrows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewAgingTarget {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset: Option<AgingAsset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<AgingLabel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benchmark_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AgingAsset {
+    #[serde(with = "crate::id_string")]
+    pub asset_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AgingLabel {
+    /// The label's uuid.
+    pub label_id: String,
+    pub name: String,
+    pub color: String,
+}
+
+/// A review-aging target the collection does not hold, at its index in the request.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidAgingTarget {
+    pub idx: usize,
+    #[serde(with = "crate::opt_id_string")]
+    pub asset_id: Option<i64>,
+    pub label_id: Option<String>,
+    pub benchmark_id: Option<String>,
+    pub validity: &'static str,
+}

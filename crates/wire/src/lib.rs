@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod op;
 pub mod review;
 pub mod stig;
+pub mod unreviewed;
 pub mod user;
 
 use serde::Serialize;

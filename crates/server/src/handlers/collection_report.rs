@@ -5,17 +5,16 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::{json, Map, Value};
 use stigward_domain::Role;
 use stigward_storage::unreviewed::{UnreviewedFilter, UnreviewedItem};
+use stigward_wire::unreviewed::{
+    UnreviewedAsset, UnreviewedAssetRule, UnreviewedRule, UnreviewedRuleAsset, UnreviewedRuleBase,
+};
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, Params};
 use crate::state::AppState;
-
-/// A rule's fields and its unreviewed assets.
-type Grouped = (Map<String, Value>, Vec<Value>);
 
 const PROJECTIONS: &[&str] = &["ruleTitle", "groupTitle"];
 const SEVERITIES: &[&str] = &["high", "medium", "low"];
@@ -25,34 +24,27 @@ pub async fn get_unreviewed_assets_by_collection(
     State(state): State<AppState>,
     Path(collection_id): Path<String>,
     mut params: Params,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<UnreviewedAsset>>> {
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
     let mut filter = common_filter(&mut params)?;
     filter.asset_id = params.id("assetId")?;
     let projection = Projection::from(params.choices("projection", PROJECTIONS)?);
     params.finish()?;
     let items = read(&caller, &state, collection_id, &filter).await?;
-    let mut assets: Vec<(i64, Value, Vec<Value>)> = Vec::new();
-    for item in &items {
-        if assets.last().is_none_or(|(id, _, _)| *id != item.asset_id) {
-            let head = json!({"assetId": item.asset_id.to_string(), "name": item.asset_name,
-                "labels": labels(item)});
-            assets.push((item.asset_id, head, Vec::new()));
-        }
-        let mut entry = rule_fields(item, projection);
-        entry.insert("result".into(), result(item));
-        if let Some((_, _, list)) = assets.last_mut() {
-            list.push(Value::Object(entry));
+    let mut assets: Vec<UnreviewedAsset> = Vec::new();
+    for item in items {
+        let rule = UnreviewedAssetRule { rule: projection.rule(&item), result: result(&item) };
+        match assets.last_mut() {
+            Some(asset) if asset.asset_id == item.asset_id => asset.unreviewed.push(rule),
+            _ => assets.push(UnreviewedAsset {
+                asset_id: item.asset_id,
+                name: item.asset_name,
+                labels: item.labels,
+                unreviewed: vec![rule],
+            }),
         }
     }
-    let out = assets
-        .into_iter()
-        .map(|(_, mut head, list)| {
-            head["unreviewed"] = Value::Array(list);
-            head
-        })
-        .collect();
-    Ok(Json(out))
+    Ok(Json(assets))
 }
 
 pub async fn get_unreviewed_rules_by_collection(
@@ -60,7 +52,7 @@ pub async fn get_unreviewed_rules_by_collection(
     State(state): State<AppState>,
     Path(collection_id): Path<String>,
     mut params: Params,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<UnreviewedRule>>> {
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
     let mut filter = common_filter(&mut params)?;
     filter.rule_id = params.one("ruleId")?;
@@ -72,22 +64,20 @@ pub async fn get_unreviewed_rules_by_collection(
     let projection = Projection::from(params.choices("projection", PROJECTIONS)?);
     params.finish()?;
     let items = read(&caller, &state, collection_id, &filter).await?;
-    let mut rules: BTreeMap<(&str, &str), Grouped> = BTreeMap::new();
-    for item in &items {
-        let (_, list) = rules
-            .entry((item.rule_id.as_str(), item.benchmark_id.as_str()))
-            .or_insert_with(|| (rule_fields(item, projection), Vec::new()));
-        list.push(json!({"assetId": item.asset_id.to_string(), "name": item.asset_name,
-            "labels": labels(item), "result": result(item)}));
+    let mut rules: BTreeMap<(String, String), UnreviewedRule> = BTreeMap::new();
+    for item in items {
+        let result = result(&item);
+        let rule = rules
+            .entry((item.rule_id.clone(), item.benchmark_id.clone()))
+            .or_insert_with(|| UnreviewedRule { rule: projection.rule(&item), unreviewed: vec![] });
+        rule.unreviewed.push(UnreviewedRuleAsset {
+            asset_id: item.asset_id,
+            name: item.asset_name,
+            labels: item.labels,
+            result,
+        });
     }
-    let out = rules
-        .into_values()
-        .map(|(mut head, list)| {
-            head.insert("unreviewed".into(), Value::Array(list));
-            Value::Object(head)
-        })
-        .collect();
-    Ok(Json(out))
+    Ok(Json(rules.into_values().collect()))
 }
 
 async fn read(
@@ -146,25 +136,19 @@ impl From<Vec<String>> for Projection {
     }
 }
 
-fn rule_fields(item: &UnreviewedItem, projection: Projection) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("ruleId".into(), json!(item.rule_id));
-    map.insert("groupId".into(), json!(item.group_id));
-    map.insert("benchmarkId".into(), json!(item.benchmark_id));
-    map.insert("severity".into(), json!(item.severity));
-    if projection.rule_title {
-        map.insert("ruleTitle".into(), json!(item.rule_title));
+impl Projection {
+    fn rule(self, item: &UnreviewedItem) -> UnreviewedRuleBase {
+        UnreviewedRuleBase {
+            rule_id: item.rule_id.clone(),
+            group_id: item.group_id.clone(),
+            benchmark_id: item.benchmark_id.clone(),
+            severity: item.severity.clone(),
+            rule_title: self.rule_title.then(|| item.rule_title.clone()),
+            group_title: self.group_title.then(|| item.group_title.clone()),
+        }
     }
-    if projection.group_title {
-        map.insert("groupTitle".into(), json!(item.group_title));
-    }
-    map
 }
 
-fn labels(item: &UnreviewedItem) -> Value {
-    item.labels.iter().map(|l| json!({"labelId": l.label_id, "name": l.name})).collect()
-}
-
-fn result(item: &UnreviewedItem) -> Value {
-    item.result.map_or(Value::Null, |r| json!(r.api()))
+fn result(item: &UnreviewedItem) -> Option<&'static str> {
+    item.result.map(|r| r.api())
 }

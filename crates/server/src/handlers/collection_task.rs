@@ -4,11 +4,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use stigward_domain::review_aging::parse_rules;
 use stigward_domain::Role;
 use stigward_storage::review_aging::AgingRule;
-use stigward_wire::job::CollectionTaskOutput;
+use stigward_wire::job::{
+    AgingAsset, AgingLabel, CollectionTaskOutput, InvalidAgingTarget, ReviewAgingRule,
+    ReviewAgingTarget,
+};
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -22,7 +25,7 @@ pub async fn get_collection_task_config_review_aging(
     State(state): State<AppState>,
     Path(collection_id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<ReviewAgingRule>>> {
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
     params.finish()?;
     caller.granted_access(&state, collection_id, Role::Manage).await?;
@@ -30,7 +33,7 @@ pub async fn get_collection_task_config_review_aging(
     if rules.is_empty() {
         return Err(ApiError::NotFound(Some(NO_CONFIG.into())));
     }
-    Ok(Json(rules.iter().map(rule_json).collect()))
+    Ok(Json(rules.iter().map(rule_view).collect()))
 }
 
 pub async fn put_collection_task_config_review_aging(
@@ -39,7 +42,7 @@ pub async fn put_collection_task_config_review_aging(
     Path(collection_id): Path<String>,
     params: Params,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<ReviewAgingRule>>> {
     let collection_id = parse_id(&collection_id, "params/collectionId")?;
     params.finish()?;
     let rules = parse_rules(&body).map_err(ApiError::Validation)?;
@@ -48,17 +51,21 @@ pub async fn put_collection_task_config_review_aging(
     if !invalid.is_empty() {
         let detail = invalid
             .iter()
-            .map(|i| {
-                json!({"idx": i.idx, "assetId": i.target.asset_id.map(|a| a.to_string()),
-                    "labelId": i.target.label_id, "benchmarkId": i.target.benchmark_id,
-                    "validity": i.validity})
+            .map(|i| InvalidAgingTarget {
+                idx: i.idx,
+                asset_id: i.target.asset_id,
+                label_id: i.target.label_id.clone(),
+                benchmark_id: i.target.benchmark_id.clone(),
+                validity: i.validity,
             })
-            .collect();
-        return Err(ApiError::Unprocessable(Value::Array(detail)));
+            .collect::<Vec<_>>();
+        let detail = serde_json::to_value(detail)
+            .map_err(|e| ApiError::Internal(format!("aging targets: {e}")))?;
+        return Err(ApiError::Unprocessable(detail));
     }
     state.store.replace_aging_rules(collection_id, &rules).await?;
     let stored = state.store.aging_rules(collection_id).await?;
-    Ok(Json(stored.iter().map(rule_json).collect()))
+    Ok(Json(stored.iter().map(rule_view).collect()))
 }
 
 pub async fn delete_collection_task_config_review_aging(
@@ -106,31 +113,33 @@ fn epoch_seconds(text: &str, name: &str) -> ApiResult<i64> {
     })
 }
 
-fn rule_json(rule: &AgingRule) -> Value {
-    let mut map = Map::new();
-    if let Some(title) = &rule.title {
-        map.insert("title".into(), json!(title));
+fn rule_view(rule: &AgingRule) -> ReviewAgingRule {
+    let (update_field, update_value) = match (&rule.update_field, &rule.update_value) {
+        (Some(field), Some(value)) => (Some(field.clone()), Some(value.clone())),
+        _ => (None, None),
+    };
+    let target = ReviewAgingTarget {
+        asset: rule
+            .asset
+            .as_ref()
+            .map(|(asset_id, name)| AgingAsset { asset_id: *asset_id, name: name.clone() }),
+        label: rule.label.as_ref().map(|(label_id, name, color)| AgingLabel {
+            label_id: label_id.clone(),
+            name: name.clone(),
+            color: color.clone(),
+        }),
+        benchmark_id: rule.benchmark_id.clone(),
+    };
+    let targeted =
+        target.asset.is_some() || target.label.is_some() || target.benchmark_id.is_some();
+    ReviewAgingRule {
+        title: rule.title.clone(),
+        trigger_field: rule.trigger_field.clone(),
+        trigger_interval: rule.trigger_interval,
+        trigger_action: rule.trigger_action.clone(),
+        update_field,
+        update_value,
+        target: targeted.then_some(target),
+        enabled: rule.enabled,
     }
-    map.insert("triggerField".into(), json!(rule.trigger_field));
-    map.insert("triggerInterval".into(), json!(rule.trigger_interval));
-    map.insert("triggerAction".into(), json!(rule.trigger_action));
-    if let (Some(field), Some(value)) = (&rule.update_field, &rule.update_value) {
-        map.insert("updateField".into(), json!(field));
-        map.insert("updateValue".into(), json!(value));
-    }
-    let mut target = Map::new();
-    if let Some((asset_id, name)) = &rule.asset {
-        target.insert("asset".into(), json!({"assetId": asset_id.to_string(), "name": name}));
-    }
-    if let Some((label_id, name, color)) = &rule.label {
-        target.insert("label".into(), json!({"labelId": label_id, "name": name, "color": color}));
-    }
-    if let Some(benchmark_id) = &rule.benchmark_id {
-        target.insert("benchmarkId".into(), json!(benchmark_id));
-    }
-    if !target.is_empty() {
-        map.insert("target".into(), Value::Object(target));
-    }
-    map.insert("enabled".into(), json!(rule.enabled));
-    Value::Object(map)
 }
