@@ -64,16 +64,36 @@ fn empty_value(column: &str) -> &'static str {
     }
 }
 
-/// Checklists (`sa`) joined to the reviews matched to the rules of their default revision.
-const MATCHED_REVIEWS: &str = "
-    JOIN asset a ON a.asset_id = sa.asset_id
-    JOIN current_rev cr ON cr.benchmark_id = sa.benchmark_id
-    LEFT JOIN collection_rev_map p
-        ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id
-    JOIN rev_group_rule_map rgr ON rgr.rev_id = COALESCE(p.rev_id, cr.rev_id)
-    JOIN rule_version_check_digest k ON k.rule_id = rgr.rule_id
-    JOIN review rv ON rv.asset_id = sa.asset_id AND rv.version = k.version
-        AND rv.check_digest = k.check_digest";
+/// The counters of the checklists `sa` that `checklists` (a `WHERE` clause, or nothing) selects,
+/// one row per checklist with a matched review: the reviews matched, through the review key, to
+/// the rules of its default revision (the pin, else the current revision).
+///
+/// The checklists' rules are listed first, then looked up in `review` by asset and key. Joined
+/// in one statement, PostgreSQL estimated a review key (version, check digest) to match about
+/// one review, as if the two were independent, when it matches one per asset holding the rule:
+/// it read every review of each key, across the installation, to recount a few checklists.
+fn counted_reviews(checklists: &str) -> String {
+    let counted: Vec<String> =
+        counter_columns().iter().map(|(c, e)| format!("{e} AS {c}")).collect();
+    format!(
+        "WITH checklist_rule AS MATERIALIZED (
+             SELECT sa.asset_id, sa.benchmark_id, rgr.severity, k.version, k.check_digest
+             FROM stig_asset_map sa
+             JOIN asset a ON a.asset_id = sa.asset_id
+             JOIN current_rev cr ON cr.benchmark_id = sa.benchmark_id
+             LEFT JOIN collection_rev_map p
+                 ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id
+             JOIN rev_group_rule_map rgr ON rgr.rev_id = COALESCE(p.rev_id, cr.rev_id)
+             JOIN rule_version_check_digest k ON k.rule_id = rgr.rule_id
+             {checklists})
+         SELECT rgr.asset_id, rgr.benchmark_id, {}
+         FROM checklist_rule rgr
+         JOIN review rv ON rv.asset_id = rgr.asset_id AND rv.version = rgr.version
+             AND rv.check_digest = rgr.check_digest
+         GROUP BY rgr.asset_id, rgr.benchmark_id",
+        counted.join(",\n")
+    )
+}
 
 /// Which stale marks a recount takes: the current transaction's, or every one (at start-up,
 /// for marks left by a migration).
@@ -135,19 +155,16 @@ pub(crate) async fn recount_stale(
     .await?;
     let in_s = mine(dialect, marks, "s");
     let set: Vec<String> = columns.iter().map(|(c, _)| format!("{c} = c.{c}")).collect();
-    let counted: Vec<String> = columns.iter().map(|(c, e)| format!("{e} AS {c}")).collect();
+    let counted = counted_reviews(&format!(
+        "WHERE (sa.asset_id, sa.benchmark_id) IN
+             (SELECT s.asset_id, s.benchmark_id FROM metrics_stale s WHERE {in_s})"
+    ));
     sqlx::query(&format!(
         "UPDATE stig_asset_map SET {}
-         FROM (SELECT sa.asset_id, sa.benchmark_id, {}
-               FROM stig_asset_map sa
-               {MATCHED_REVIEWS}
-               WHERE (sa.asset_id, sa.benchmark_id) IN
-                   (SELECT s.asset_id, s.benchmark_id FROM metrics_stale s WHERE {in_s})
-               GROUP BY sa.asset_id, sa.benchmark_id) c
+         FROM ({counted}) c
          WHERE stig_asset_map.asset_id = c.asset_id
              AND stig_asset_map.benchmark_id = c.benchmark_id",
-        set.join(", "),
-        counted.join(",\n")
+        set.join(", ")
     ))
     .execute(&mut **tx)
     .await?;
@@ -326,15 +343,7 @@ impl Store {
         ))
         .fetch_all(&mut *write.tx)
         .await?;
-        let counted: Vec<String> = columns.iter().map(|(c, e)| format!("{e} AS {c}")).collect();
-        let fresh = sqlx::query(&format!(
-            "SELECT sa.asset_id, sa.benchmark_id, {}
-             FROM stig_asset_map sa {MATCHED_REVIEWS}
-             GROUP BY sa.asset_id, sa.benchmark_id",
-            counted.join(",\n")
-        ))
-        .fetch_all(&mut *write.tx)
-        .await?;
+        let fresh = sqlx::query(&counted_reviews("")).fetch_all(&mut *write.tx).await?;
         let mut recounted = std::collections::HashMap::new();
         for row in &fresh {
             let key: (i64, String) = (row.try_get("asset_id")?, row.try_get("benchmark_id")?);
