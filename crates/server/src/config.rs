@@ -200,6 +200,11 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGWARD_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_ms: u64,
+    /// Checklists that metrics reads keep in memory between requests, over all collections
+    /// (about 1-3 KB each); the least recently read collections are dropped past it.
+    #[arg(long, env = "STIGWARD_METRICS_CACHE_CHECKLISTS",
+        default_value_t = stigward_storage::metrics::CACHE_DEFAULT_CHECKLISTS)]
+    pub metrics_cache_checklists: usize,
     /// Milliseconds a log-socket session may stay unauthorized before it is closed.
     #[arg(long, env = "STIGWARD_LOG_SOCKET_AUTHORIZE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(1..))]

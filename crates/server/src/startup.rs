@@ -51,6 +51,7 @@ pub fn local_issuer(config: &StoreConfig, issuer_url: String) -> anyhow::Result<
 
 pub async fn build_state(config: ServeConfig) -> anyhow::Result<AppState> {
     let store = open_store(&config.store, config.dependency_retries).await?;
+    store.limit_metrics_cache(config.metrics_cache_checklists);
     let (verifier, issuer) = match config.external_provider() {
         Some(authority) => (external_verifier(&config, authority).await?, None),
         None => {

@@ -22,6 +22,8 @@ use stigward_wire::metrics::BySeverity;
 use stigward_domain::Role;
 
 pub(crate) use cache::MetricsCache;
+/// Checklists metrics reads keep between requests unless [`Store::limit_metrics_cache`] says.
+pub use cache::DEFAULT_LIMIT as CACHE_DEFAULT_CHECKLISTS;
 use cache::{Kept, Seq};
 
 use crate::access::AccessMap;
@@ -352,6 +354,12 @@ const CHECKLISTS_FROM: &str = "
         ON p.collection_id = a.collection_id AND p.benchmark_id = sa.benchmark_id";
 
 impl Store {
+    /// Bounds the checklists that metrics reads keep between requests, over all collections
+    /// ([`CACHE_DEFAULT_CHECKLISTS`] unless set).
+    pub fn limit_metrics_cache(&self, checklists: usize) {
+        self.metrics_cache.set_limit(checklists);
+    }
+
     /// What a grant may read of its collection's checklists. The access map (every pair
     /// resolved) is built only when an ACL rule or the restricted role narrows the grant.
     pub async fn metrics_visibility(&self, grant: &EffectiveGrant) -> Result<Visibility> {
