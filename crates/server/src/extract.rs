@@ -38,6 +38,23 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// Path parameters; one that does not decode (percent-encoded bytes that are not UTF-8) gets
+/// the API's error body rather than axum's plain-text one.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => {
+                Err(ApiError::Validation(format!("request/params {}", rejection.body_text())))
+            }
+        }
+    }
+}
+
 /// The query string as key/value pairs. Handlers take the parameters they know; `finish`
 /// refuses whatever is left.
 #[derive(Debug, Default)]

@@ -611,3 +611,17 @@ async fn the_api_root_with_a_trailing_slash_answers_with_the_error_body() {
     assert_eq!(refused.status(), 401, "a bad token is refused before routing, as everywhere");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn path_ids_that_do_not_decode_get_the_error_body() {
+    let server = TestServer::start().await;
+    let admin = server.token("admin", &["admin"]);
+    for path in
+        ["/collections/%FF", "/assets/%C3%28", "/stigs/%FF", "/collections/%FF/metrics/summary"]
+    {
+        let (status, body) = server.get(&admin, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+    server.stop().await;
+}

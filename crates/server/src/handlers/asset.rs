@@ -1,7 +1,7 @@
 //! The Asset tag: creating and reading assets and assigning STIGs to them, one asset at a
 //! time or one STIG across a collection.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,7 +21,7 @@ use stigward_wire::IdString;
 
 use crate::auth::{scope, Authenticated, Caller, CollectionAccess};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::state::AppState;
 
 const PROJECTIONS: &[&str] = &["statusStats", "stigs"];

@@ -3,7 +3,7 @@
 //! naming rules the archives share.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use stigward_wire::stig::Rule;
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, Params};
+use crate::extract::{parse_id, Params, Path};
 use crate::handlers::asset::asset_access;
 use crate::handlers::stig::{resolve_revision, unknown_benchmark};
 use crate::state::AppState;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,7 +26,7 @@ use stigward_wire::collection::{
 
 use crate::auth::{scope, Authenticated, Caller, CollectionAccess};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::state::AppState;
 
 pub(crate) const PROJECTIONS: &[&str] =

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use async_zip::base::write::ZipFileWriter;
 use async_zip::{Compression, DeflateOption, ZipEntryBuilder};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,7 +21,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::handlers::checklist::{
     download, escape_file_name, file_date, marking, render, ChecklistFile,
 };

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use stigward_domain::Role;
 use stigward_storage::unreviewed::{UnreviewedFilter, UnreviewedItem};
@@ -13,7 +13,7 @@ use stigward_wire::unreviewed::{
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, Params};
+use crate::extract::{parse_id, Params, Path};
 use crate::state::AppState;
 
 const PROJECTIONS: &[&str] = &["ruleTitle", "groupTitle"];

@@ -2,7 +2,7 @@
 //! here and refused with ordinary JSON errors; after that the answer is a `200` NDJSON stream of
 //! progress lines written by the work as it runs (see `ops::clone`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use stigward_domain::Role;
 use stigward_storage::access::Access;
@@ -18,7 +18,7 @@ use super::collection::{projection, PROJECTIONS};
 use super::stig::revision_selector;
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::ops;
 use crate::state::AppState;
 

@@ -1,7 +1,7 @@
 //! The Collection tag's tasks: the review-aging rules of a collection and the output the
 //! tasks wrote for it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use stigward_wire::job::{
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::state::AppState;
 
 const NO_CONFIG: &str = "No config found for this collection/task.";

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -13,7 +13,7 @@ use stigward_storage::checklists::{FindingCci, FindingFilter, FindingRow};
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, Params};
+use crate::extract::{parse_id, Params, Path};
 use crate::handlers::checklist::{download, escape_file_name, file_date};
 use crate::state::AppState;
 

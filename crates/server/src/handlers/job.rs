@@ -1,7 +1,7 @@
 //! The Job tag: jobs of built-in tasks, their schedules, runs and output. Every operation but
 //! `getAllTasks` needs an admin acting with `elevate=true`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use stigward_storage::jobs::{interval_seconds, EventWrite, JobPatch, JobWrite, FIRST_USER_JOB};
@@ -12,7 +12,7 @@ use stigward_wire::job::{
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::ops::jobs::start_run;
 use crate::state::AppState;
 

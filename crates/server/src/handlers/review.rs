@@ -1,7 +1,7 @@
 //! The Review tag: collection and asset reads, per-asset and single-review writes, review
 //! metadata and the batch write.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +18,7 @@ use stigward_wire::review::{
 
 use crate::auth::{scope, Authenticated, Caller, CollectionAccess};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::state::AppState;
 
 const MAX_TEXT: usize = 32767;

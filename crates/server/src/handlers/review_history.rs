@@ -1,6 +1,6 @@
 //! The Collection tag's review-history operations: listing, counting and pruning snapshots.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use stigward_domain::{ReviewStatus, Role};
 use stigward_storage::review_history::HistoryFilter;
@@ -8,7 +8,7 @@ use stigward_wire::review::{AssetHistory, HistoryDeleted, HistoryStats};
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, Params};
+use crate::extract::{parse_id, Params, Path};
 use crate::state::AppState;
 
 const DAY: i64 = 24 * 60 * 60;

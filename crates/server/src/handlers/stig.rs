@@ -1,6 +1,6 @@
 //! The STIG tag: importing benchmarks and reading the library.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use stigward_domain::RevisionStr;
@@ -11,7 +11,7 @@ use stigward_wire::stig::{Cci, CciListItem, Group, Revision, Rule, ScapMap, Stig
 
 use crate::auth::{scope, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Params;
+use crate::extract::{Params, Path};
 use crate::state::AppState;
 
 /// Imports one XCCDF file (answered with one `RevisionPost`) or a zip of them (answered with

@@ -1,7 +1,7 @@
 //! The User tag: the requester's own record and preferences, user administration and user
 //! groups. Administration needs `elevate=true`; listing users and groups does not.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
@@ -17,7 +17,7 @@ use stigward_wire::user::{
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Params};
+use crate::extract::{parse_id, ApiJson, Params, Path};
 use crate::state::AppState;
 
 const USER_PROJECTIONS: &[&str] =

@@ -4,7 +4,7 @@
 
 mod csv;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use stigward_storage::metrics::{
 
 use crate::auth::{scope, Authenticated, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, Params};
+use crate::extract::{parse_id, Params, Path};
 use crate::state::AppState;
 use csv::CsvBase;
 
