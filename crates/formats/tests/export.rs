@@ -146,3 +146,37 @@ fn results_reader_refuses_documents_without_results() {
     assert!(parse_results(b"<CHECKLIST/>").is_err());
     assert!(parse_results(b"<TestResult><rule-result").is_err());
 }
+
+/// Whether every character is one XML 1.0 documents may hold.
+fn xml_chars_only(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).unwrap().chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    })
+}
+
+#[test]
+fn control_characters_the_api_stored_are_left_out_of_xml() {
+    let benchmark =
+        parse_benchmark(&common::read("stigs/U_Google_Chrome_STIG_V2R8_Manual-xccdf.xml")).unwrap();
+    let mut stig = model(&benchmark);
+    let review = stig.rules[0].review.as_mut().unwrap();
+    review.detail = "bad\u{0}\u{7} detail\u{1b}\ttab".into();
+    review.comment = "\u{fffe}note\u{ffff}".into();
+    let mut target = asset();
+    target.name = "web\u{1b}01".into();
+    target.metadata.insert("key\u{8}".into(), "value\u{1}".into());
+
+    let ckl = write_ckl(&target, std::slice::from_ref(&stig), "Stigward test", "U").unwrap();
+    assert!(xml_chars_only(&ckl));
+    let parsed = parse_ckl(&ckl).unwrap();
+    assert_eq!(parsed.target.name.as_deref(), Some("web01"));
+    let first = &parsed.stigs[0].reviews[0];
+    assert_eq!((first.detail.as_str(), first.comment.as_str()), ("bad detail\ttab", "note"));
+
+    let xml = write_xccdf(&target, &stig, "cpe:/a:test:test:1", 1_700_000_000).unwrap();
+    assert!(xml_chars_only(&xml));
+    let results = parse_results(&xml).unwrap();
+    assert_eq!(results.target.as_deref(), Some("web01"));
+    assert_eq!(results.results[0].detail, "bad detail\ttab");
+}

@@ -1,6 +1,8 @@
 //! CKL output: STIG Viewer 2's XML checklist, element for element in the order STIG Manager
 //! writes it.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -144,8 +146,7 @@ impl Xml {
         name: &str,
         attrs: &[(&str, &str)],
     ) -> Result<(), FormatError> {
-        let start = BytesStart::new(name).with_attributes(attrs.iter().copied());
-        self.event(Event::Start(start))
+        self.event(Event::Start(start(name, attrs)))
     }
 
     pub(super) fn close(&mut self, name: &str) -> Result<(), FormatError> {
@@ -163,12 +164,33 @@ impl Xml {
         attrs: &[(&str, &str)],
         text: &str,
     ) -> Result<(), FormatError> {
-        let start = BytesStart::new(name).with_attributes(attrs.iter().copied());
+        let start = start(name, attrs);
+        let text = xml_chars(text);
         if text.is_empty() {
             return self.event(Event::Empty(start));
         }
         self.event(Event::Start(start))?;
-        self.event(Event::Text(BytesText::new(text)))?;
+        self.event(Event::Text(BytesText::new(&text)))?;
         self.close(name)
+    }
+}
+
+fn start<'a>(name: &'a str, attrs: &[(&str, &str)]) -> BytesStart<'a> {
+    let values: Vec<Cow<'_, str>> = attrs.iter().map(|(_, value)| xml_chars(value)).collect();
+    let attrs = attrs.iter().zip(&values).map(|((key, _), value)| (*key, value.as_ref()));
+    BytesStart::new(name).with_attributes(attrs)
+}
+
+/// `text` without the characters XML 1.0 cannot carry, escaped or not (control characters
+/// other than tab, line feed and carriage return; U+FFFE and U+FFFF): the API stores whatever
+/// text it is sent, and an exported checklist must still parse.
+fn xml_chars(text: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    match text.chars().all(allowed) {
+        true => Cow::Borrowed(text),
+        false => Cow::Owned(text.chars().filter(|c| allowed(*c)).collect()),
     }
 }
