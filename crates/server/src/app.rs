@@ -15,6 +15,7 @@ use axum_server::tls_rustls::RustlsAcceptor;
 use axum_server::Handle;
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::{ApiError, ApiResult};
 use crate::ops::state::Phase;
@@ -32,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), refuse_declared_oversize))
         .layer(DefaultBodyLimit::max(state.config.max_json_body));
     let root = crate::client::routes(Router::new(), &state.config.client);
+    let body_read_timeout = Duration::from_millis(state.config.body_read_timeout_ms);
     // `nest` does not take `/api/`; sent through the API router it meets the same token
     // check, state gate and JSON 404 as any other unknown API path
     let api_slash = api.clone().with_state(state.clone());
@@ -44,6 +46,9 @@ pub fn app(state: AppState) -> Router {
         .route("/health/ready", get(ops::health::ready))
         .layer(from_fn_with_state(state.clone(), ops::request_stats::record))
         .layer(from_fn_with_state(state.clone(), telemetry::request_span))
+        // a client that stops sending its body gets an error instead of holding the
+        // connection open
+        .layer(RequestBodyTimeoutLayer::new(body_read_timeout))
         .with_state(state)
 }
 

@@ -205,6 +205,11 @@ pub struct ServeConfig {
     #[arg(long, env = "STIGWARD_METRICS_CACHE_CHECKLISTS",
         default_value_t = stigward_storage::metrics::CACHE_DEFAULT_CHECKLISTS)]
     pub metrics_cache_checklists: usize,
+    /// Milliseconds a client may leave between the parts of a request body it sends before the
+    /// request is refused (400) and the connection closed.
+    #[arg(long, env = "STIGWARD_BODY_READ_TIMEOUT_MS", default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_ms: u64,
     /// Milliseconds a log-socket session may stay unauthorized before it is closed.
     #[arg(long, env = "STIGWARD_LOG_SOCKET_AUTHORIZE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(1..))]

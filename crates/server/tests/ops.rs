@@ -1557,6 +1557,59 @@ async fn a_client_slow_to_send_its_headers_is_disconnected() {
     server.stop().await;
 }
 
+/// Sends the head of a POST announcing 100 body bytes and 4 of them, then waits for the
+/// server to answer and close the connection.
+async fn post_stalled_body(server: &TestServer, token: &str, path: &str, kind: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = format!("127.0.0.1:{}", server.root.rsplit(':').next().unwrap());
+    let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /api{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {kind}\r\nContent-Length: 100\r\n\r\n{{\"na"
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "{path}: the server answers and closes the connection");
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    String::from_utf8_lossy(&answer).to_string()
+}
+
+#[tokio::test]
+async fn a_client_that_stops_sending_its_body_is_answered_and_disconnected() {
+    let args = ["--body-read-timeout-ms", "300", "--experimental-appdata", "true"];
+    let server = TestServer::start_with(&args).await;
+    let token = server.token("admin", &["admin", "create_collection"]);
+    for (path, kind) in
+        [("/collections", "application/json"), ("/op/appdata?elevate=true", "application/jsonl")]
+    {
+        let answer = post_stalled_body(&server, &token, path, kind).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("\"error\""), "{path}: {answer}");
+    }
+    // nothing was created or replaced, and a prompt client is served
+    let (status, all) = server.get(&token, "/collections?elevate=true").await;
+    assert_eq!((status, all), (200, serde_json::json!([])));
+    server.stop().await;
+
+    // a body over the upload limit is still 413
+    let args = ["--experimental-appdata", "true", "--max-upload", "64"];
+    let server = TestServer::start_with(&args).await;
+    let token = server.token("admin", &["admin"]);
+    let response = server
+        .client
+        .post(server.url("/op/appdata?elevate=true"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/jsonl")
+        .body(vec![b' '; 1000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn urls_in_documents_follow_the_forwarding_headers() {
     let server = TestServer::start().await;

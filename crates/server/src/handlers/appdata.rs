@@ -41,15 +41,25 @@ pub async fn replace_app_data(
     params.flag("elevate")?;
     params.finish()?;
     gate(&state, &caller)?;
-    let bytes = axum::body::to_bytes(body, state.config.max_upload)
-        .await
-        .map_err(|e| ApiError::PayloadTooLarge(e.to_string()))?;
+    let bytes = axum::body::to_bytes(body, state.config.max_upload).await.map_err(body_error)?;
     let text = decode(&headers, &bytes)?;
     let parsed = stigward_storage::appdata::parse(&text);
 
     let (lines, response) = ops::ndjson::stream_as("application/jsonl; charset=utf-8");
     tokio::spawn(ops::appdata::import(state.store.clone(), parsed, lines));
     Ok(response)
+}
+
+/// 413 for a body over the upload limit; 400 for one that broke off or stalled.
+fn body_error(err: axum::Error) -> ApiError {
+    let mut cause = std::error::Error::source(&err);
+    while let Some(inner) = cause {
+        if inner.is::<http_body_util::LengthLimitError>() {
+            return ApiError::PayloadTooLarge(err.to_string());
+        }
+        cause = inner.source();
+    }
+    ApiError::client(format!("the body cannot be read: {err}"))
 }
 
 /// The body as text: gzip when the content type or the magic bytes say so.
