@@ -384,9 +384,10 @@ async fn grants_follow_owner_and_manager_rules() {
     let (status, body) =
         s.send("POST", &w.manager, &base, json!([{"userId": w.ids["full"], "roleId": 2}])).await;
     assert_eq!((status, body["detail"].clone()), (422, json!("grantee has a conflicting grant")));
-    let (status, _) =
+    let (status, body) =
         s.send("POST", &w.manager, &base, json!([{"userId": "999999", "roleId": 2}])).await;
-    assert_eq!(status, 422, "a grant to a missing user");
+    let missing = json!("One or more userIds are invalid.");
+    assert_eq!((status, body["detail"].clone()), (422, missing), "a grant to a missing user");
     let (status, _) = s.send("POST", &w.manager, &base, json!([{"userId": 5, "roleId": 2}])).await;
     assert_eq!(status, 400, "ids travel as strings");
     let (status, created) =
@@ -1276,6 +1277,11 @@ async fn users_are_administered_with_elevation_and_status_rules() {
     let new_id = created["userId"].as_str().unwrap().to_string();
     let (status, body) = s.send("POST", &w.admin, "/users?elevate=true", body).await;
     assert_eq!((status, body["detail"].clone()), (422, json!("Duplicate name exists.")));
+    let twice = json!({"username": "x", "collectionGrants": [
+        {"collectionId": w.alpha, "roleId": 1}, {"collectionId": w.alpha, "roleId": 2}]});
+    let (status, body) = s.send("POST", &w.admin, "/users?elevate=true", twice).await;
+    let duplicate = json!("Duplicate collectionId in collectionGrants array");
+    assert_eq!((status, body["detail"].clone()), (422, duplicate));
     let bad =
         json!({"username": "x", "collectionGrants": [{"collectionId": "999999", "roleId": 1}]});
     let (status, body) = s.send("POST", &w.admin, "/users?elevate=true", bad).await;

@@ -51,6 +51,14 @@ pub struct CollectionProjection {
     pub users: bool,
 }
 
+/// What [`Store::grantee_users`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GranteeUsers {
+    Available,
+    Unavailable,
+    Missing,
+}
+
 impl Store {
     /// Creates a collection with its grants and labels; `settings` is already merged.
     pub async fn create_collection(
@@ -383,21 +391,24 @@ impl Store {
     }
 
     /// Checks that every user granted in a body exists and is available.
-    pub async fn users_available(&self, user_ids: &[i64]) -> Result<bool> {
+    /// Whether these users may be given grants or group memberships: all exist and are
+    /// available, one does not exist, or one is unavailable.
+    pub async fn grantee_users(&self, user_ids: &[i64]) -> Result<GranteeUsers> {
+        let mut found = GranteeUsers::Available;
         for id in user_ids {
             let row = sqlx::query("SELECT status FROM user_data WHERE user_id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-            let available = match row {
-                Some(row) => row.try_get::<String, _>("status")? == "available",
-                None => false,
-            };
-            if !available {
-                return Ok(false);
+            match row {
+                None => return Ok(GranteeUsers::Missing),
+                Some(row) if row.try_get::<String, _>("status")? != "available" => {
+                    found = GranteeUsers::Unavailable;
+                }
+                Some(_) => {}
             }
         }
-        Ok(true)
+        Ok(found)
     }
 
     pub async fn user_groups_exist(&self, group_ids: &[i64]) -> Result<bool> {

@@ -230,9 +230,7 @@ async fn check_grants(state: &AppState, grants: &[GrantWrite], duplicate: &str) 
         return Err(ApiError::unprocessable(duplicate));
     }
     let users: Vec<i64> = grants.iter().filter_map(|g| g.user_id).collect();
-    if !state.store.users_available(&users).await? {
-        return Err(ApiError::UserInconsistent);
-    }
+    super::check_grantee_users(state, &users).await?;
     let groups: Vec<i64> = grants.iter().filter_map(|g| g.user_group_id).collect();
     if !state.store.user_groups_exist(&groups).await? {
         return Err(ApiError::unprocessable("no such grantee"));
@@ -806,9 +804,7 @@ pub async fn put_grant_by_collection_grant(
     validate_grant(&body, "")?;
     // the grantee is checked before the caller's permission, as upstream does
     let users: Vec<i64> = body.user_id.into_iter().collect();
-    if !state.store.users_available(&users).await? {
-        return Err(ApiError::UserInconsistent);
-    }
+    super::check_grantee_users(&state, &users).await?;
     let access = grant_access(&caller, &state, &collection_id, params).await?;
     let grant = find_grant(&state, access.collection_id, &grant_id).await?;
     if !access.may_manage_owners() {

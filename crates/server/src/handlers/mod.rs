@@ -62,3 +62,17 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
         _ => ApiError::Validation(format!("request/body: {}", err.body_text())),
     }
 }
+
+/// Refuses grants or group memberships for users that do not exist (422) or are unavailable
+/// (upstream's status rule, 422).
+pub(crate) async fn check_grantee_users(
+    state: &crate::state::AppState,
+    user_ids: &[i64],
+) -> crate::error::ApiResult<()> {
+    use stigward_storage::collections::GranteeUsers;
+    match state.store.grantee_users(user_ids).await? {
+        GranteeUsers::Available => Ok(()),
+        GranteeUsers::Unavailable => Err(ApiError::UserInconsistent),
+        GranteeUsers::Missing => Err(ApiError::unprocessable("One or more userIds are invalid.")),
+    }
+}

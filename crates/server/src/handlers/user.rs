@@ -191,7 +191,13 @@ async fn user_change(
     Ok(UserChange { username: body.username, status: body.status, grants, groups })
 }
 
+/// (collection id, role id) pairs; a collection named twice is refused, as a collection's
+/// grants refuse a user named twice.
 fn grant_pairs(grants: &[CollectionGrantWrite]) -> ApiResult<Vec<(i64, i64)>> {
+    let mut seen = std::collections::HashSet::new();
+    if grants.iter().any(|g| !seen.insert(g.collection_id)) {
+        return Err(ApiError::unprocessable("Duplicate collectionId in collectionGrants array"));
+    }
     grants
         .iter()
         .enumerate()
@@ -358,9 +364,7 @@ async fn group_change(state: &AppState, body: UserGroupWrite) -> ApiResult<Group
     }
     let user_ids: Option<Vec<i64>> = body.user_ids.map(|ids| ids.iter().map(|id| id.0).collect());
     if let Some(ids) = &user_ids {
-        if !state.store.users_available(ids).await? {
-            return Err(ApiError::UserInconsistent);
-        }
+        super::check_grantee_users(state, ids).await?;
     }
     let grants = body.collection_grants.map(|g| grant_pairs(&g)).transpose()?;
     if let Some(grants) = &grants {
