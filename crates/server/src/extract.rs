@@ -1,9 +1,12 @@
 //! Request extraction that answers in the API's error body: JSON bodies, query parameters
 //! (unknown ones are refused, as STIG Manager's validator does) and ids in paths.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -16,21 +19,50 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(r.body_text()),
+            _ => ApiError::Validation(format!("request/body {}", r.body_text())),
+        })?;
+        // PostgreSQL cannot store NUL in text, SQLite can: refused here, both backends answer
+        // alike
+        if escapes_nul(&bytes) {
+            return Err(ApiError::Validation(
+                "request/body text values must not contain NUL characters".into(),
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
 }
 
+/// `application/json`, or a `+json` type, with any parameters.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || essence.strip_prefix("application/").is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// Whether a JSON text holds the escape `\u0000` in a string: JSON cannot carry NUL any other
+/// way. An escaped backslash before `u0000` (`\\u0000`) is text, not the escape.
+fn escapes_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, window)| {
+        window == b"\\u0000"
+            && json[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
-        }
-        JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge(r.body_text())
-        }
         JsonRejection::JsonDataError(e) => {
             ApiError::Validation(format!("request/body {}", e.body_text()))
         }
@@ -156,6 +188,29 @@ mod tests {
 
     fn params(q: &str) -> Params {
         Params(form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into(), v.into())).collect())
+    }
+
+    #[test]
+    fn nul_escapes_are_found_and_escaped_backslashes_are_not() {
+        assert!(escapes_nul(br#"{"name":"a\u0000b"}"#));
+        assert!(escapes_nul(br#"{"name":"\\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"name":"a\\u0000b"}"#));
+        assert!(!escapes_nul(br#"{"name":"\u0001"}"#));
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, value.parse().unwrap());
+            json_content_type(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/jsonl"));
+        assert!(!json_content_type(&HeaderMap::new()));
     }
 
     #[test]
