@@ -130,6 +130,8 @@ pub struct StigReport {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChecklistReport {
+    /// A string, as the API writes ids.
+    #[serde(with = "stigward_wire::id_string")]
     pub asset_id: i64,
     pub asset_name: String,
     pub asset_created: bool,

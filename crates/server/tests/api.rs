@@ -410,6 +410,8 @@ async fn import_through_a_running_server_loads_the_library_ccis_and_a_checklist(
     args.push(ckl.to_str().unwrap());
     let out = server.import_cli(&args).await;
     assert!(out.contains("\"assetCreated\": true"), "{out}");
+    let report: Value = serde_json::from_str(out.split_once(": ").unwrap().1).unwrap();
+    assert!(report["assetId"].is_string(), "ids are strings, as the API writes them: {out}");
 
     let (expected, _) = expected_metrics(&chrome, "evalstig_chrome_V2R8_win.ckl");
     let written: u64 = ["pass", "fail", "notapplicable", "other"]
